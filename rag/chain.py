@@ -1,0 +1,157 @@
+"""The question-answering chain as a LangChain Runnable: condense, retrieve, answer.
+
+``build_chain(settings).invoke({"question": ..., "chat_history": [...], "filters": {...}})``
+returns an :class:`~rag.schema.Answer`; ``stream`` yields answer text as it is
+written and then the Answer; ``batch``/``ainvoke`` come from the Runnable base. One
+chain is safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from rag.answering import Answerer, Turn
+from rag.conversation import condense_question, normalise_history
+from rag.errors import BadQuestionError
+from rag.grounded import GroundedAnswerer
+from rag.retrieval import Filters, SearchEngine
+from rag.schema import Answer
+from rag.settings import Settings
+
+
+def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
+    """The grounded answerer, or the configured LLM backend."""
+    if settings.llm == "none":
+        return GroundedAnswerer(settings, engine.embeddings)
+    from rag.llm import make_llm_answerer
+
+    return make_llm_answerer(settings)
+
+
+class RagChain(Runnable[dict[str, Any], Answer]):
+    """Runnable[dict, Answer]; see the module docstring for the input keys."""
+
+    def __init__(
+        self, settings: Settings, engine: SearchEngine, answerer: Answerer | None = None
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.answerer = answerer or make_answerer(settings, engine)
+
+    @property
+    def InputType(self) -> type:  # noqa: N802 - LangChain's name
+        return dict
+
+    @property
+    def OutputType(self) -> type[Answer]:  # noqa: N802 - LangChain's name
+        return Answer
+
+    # --- inputs ------------------------------------------------------------------
+    def _parse(self, inputs: dict[str, Any] | str) -> tuple[str, list[Turn], Filters, int]:
+        if isinstance(inputs, str):
+            inputs = {"question": inputs}
+        if not isinstance(inputs, dict):
+            raise BadQuestionError(
+                f"chain input must be a dict with a 'question' (got {type(inputs).__name__})"
+            )
+        question = validate_question(inputs.get("question"), self.settings.max_question_chars)
+        history = normalise_history(inputs.get("chat_history"))
+        filters = Filters.from_mapping(inputs.get("filters"))
+        k = int(inputs.get("k") or self.settings.top_k)
+        if not 1 <= k <= 100:
+            raise BadQuestionError(f"k must be between 1 and 100, got {k}")
+        return question, history, filters, k
+
+    # --- running -----------------------------------------------------------------
+    def invoke(
+        self, input: dict[str, Any] | str, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Answer:
+        final: Answer | None = None
+        for piece in self._run(input):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None
+        return final
+
+    def stream(
+        self,
+        input: dict[str, Any] | str,
+        config: RunnableConfig | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Answer text pieces (str) as they are written, then the final Answer."""
+        yield from self._run(input)
+
+    def _run(self, inputs: dict[str, Any] | str) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        question, history, filters, k = self._parse(inputs)
+        timings: dict[str, float] = {}
+
+        t0 = time.perf_counter()
+        standalone = self.condense(question, history)
+        timings["condense_ms"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        passages = self.engine.search(standalone, k, filters, timings)
+        timings["retrieve_ms"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        final: Answer | None = None
+        for piece in self.answerer.stream(standalone, passages, history):
+            if isinstance(piece, Answer):
+                final = piece
+            else:
+                yield piece
+        if final is None:
+            raise RuntimeError(f"answerer {self.answerer.name!r} produced no Answer")
+        timings["answer_ms"] = _ms(t0)
+        timings["total_ms"] = _ms(started)
+        yield final.model_copy(
+            update={
+                "question": question,
+                "standalone_question": standalone,
+                "timings_ms": {**final.timings_ms, **timings},
+            }
+        )
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        if not history:
+            return question
+        if self.settings.llm != "none":
+            return self.answerer.condense(question, history)
+        return condense_question(question, history)
+
+
+def validate_question(question: Any, max_chars: int) -> str:
+    """A clean question, or BadQuestionError saying what is wrong and what to do."""
+    if question is None or not isinstance(question, str):
+        raise BadQuestionError("no question given; pass {'question': 'your question'}")
+    question = " ".join(question.split())
+    if not question:
+        raise BadQuestionError("the question is empty; type a question about the articles")
+    if len(question) > max_chars:
+        raise BadQuestionError(
+            f"the question is {len(question):,} characters long, over the limit of "
+            f"{max_chars:,}; shorten it to the question itself"
+        )
+    if not any(ch.isalnum() for ch in question):
+        raise BadQuestionError("the question has no words in it; ask it in words")
+    return question
+
+
+def build_chain(
+    settings: Settings,
+    *,
+    engine: SearchEngine | None = None,
+    answerer: Answerer | None = None,
+) -> RagChain:
+    """The chain for these settings; pass ``engine`` to share a loaded model and index."""
+    return RagChain(settings, engine or SearchEngine(settings), answerer)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

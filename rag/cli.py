@@ -1,0 +1,262 @@
+"""The ``rag`` command: ingest, stats, ask, chat, ui (and eval, bench when present)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.errors import RagError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Conversational question answering over news articles, every sentence cited.",
+)
+
+IndexDir = Annotated[
+    Path | None, typer.Option("--index-dir", help="Index folder (default: index/chroma).")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _settings(**overrides: Any) -> Any:
+    """Settings from the environment (RAG_*), with the options given on the command line."""
+    from pydantic import ValidationError
+
+    from rag.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        _fail(f"invalid settings: {details}", code=2)
+
+
+def _fail(message: str, code: int = 1) -> Any:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _offline() -> None:
+    # Nothing may be fetched from a model hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders of articles.")],
+    prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Drop the index and embed everything again.")
+    ] = False,
+    index_dir: IndexDir = None,
+    as_json: JsonFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Index articles (.md .txt .html .jsonl); unchanged articles cost nothing."""
+    from rag.ingest import ingest as run_ingest
+
+    settings = _settings(index_dir=index_dir)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet or total == 0:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        summary = run_ingest(paths, settings, prune=prune, rebuild=rebuild, progress=progress)
+    except RagError as exc:
+        _fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.close()
+    for problem in summary.problems:
+        typer.echo(f"skipped: {problem}", err=True)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        typer.echo(
+            f"articles: {summary.added} added, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged, {summary.removed} removed "
+            f"({summary.duplicates} duplicates stored once); passages written: "
+            f"{summary.passages_written} ({summary.passages_embedded} embedded); "
+            f"{summary.seconds:.1f} s"
+        )
+    if summary.problems:
+        typer.echo(
+            f"{len(summary.problems)} input(s) skipped; the rest was indexed", err=True
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
+    """Describe the index: articles, passages, sources, dates, model, size."""
+    from rag.stats import index_stats
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        info = index_stats(settings)
+    except RagError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"index: {info['location']} (collection {info['collection']})")
+    typer.echo(f"articles: {info['articles']} (+{info['duplicates']} duplicates stored once)")
+    typer.echo(f"passages: {info['passages']}")
+    sources = ", ".join(f"{k} ({v})" for k, v in list(info["sources"].items())[:10]) or "-"
+    typer.echo(f"sources: {sources}")
+    typer.echo(f"dates: {info['date_min'] or '-'} .. {info['date_max'] or '-'}")
+    typer.echo(f"model: {info['model']} (dimension {info['dimension']})")
+    if info["bytes"] is not None:
+        typer.echo(f"size: {info['bytes'] / 1e6:.1f} MB")
+
+
+def _filters(
+    source: list[str] | None,
+    date_from: str | None,
+    date_to: str | None,
+    article_id: list[str] | None,
+) -> dict[str, Any]:
+    return {
+        "sources": source or None,
+        "date_from": date_from,
+        "date_to": date_to,
+        "article_ids": article_id or None,
+    }
+
+
+Source = Annotated[list[str] | None, typer.Option("--source", help="Only this outlet.")]
+DateFrom = Annotated[str | None, typer.Option("--date-from", help="YYYY-MM-DD, inclusive.")]
+DateTo = Annotated[str | None, typer.Option("--date-to", help="YYYY-MM-DD, inclusive.")]
+ArticleId = Annotated[list[str] | None, typer.Option("--article-id", help="Only this article.")]
+Llm = Annotated[str | None, typer.Option("--llm", help="none | openai | ollama")]
+TopK = Annotated[int | None, typer.Option("--k", help="Passages to answer from.")]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    as_json: JsonFlag = False,
+    index_dir: IndexDir = None,
+    source: Source = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    article_id: ArticleId = None,
+    llm: Llm = None,
+    k: TopK = None,
+) -> None:
+    """Answer one question with cited sources."""
+    from rag.chain import build_chain
+    from rag.render import render_answer
+
+    _offline()
+    settings = _settings(index_dir=index_dir, llm=llm, top_k=k)
+    try:
+        chain = build_chain(settings)
+        result = chain.invoke(
+            {"question": question, "filters": _filters(source, date_from, date_to, article_id)}
+        )
+    except (RagError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(render_answer(result))
+
+
+@app.command()
+def chat(
+    index_dir: IndexDir = None,
+    source: Source = None,
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    llm: Llm = None,
+) -> None:
+    """A conversation in the terminal; follow-up questions use the history."""
+    from rag.chain import build_chain
+    from rag.render import render_answer
+
+    _offline()
+    settings = _settings(index_dir=index_dir, llm=llm)
+    try:
+        chain = build_chain(settings)
+    except RagError as exc:
+        _fail(str(exc))
+    history: list[tuple[str, str]] = []
+    typer.echo("Ask about the indexed articles (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            result = chain.invoke(
+                {
+                    "question": question,
+                    "chat_history": history,
+                    "filters": _filters(source, date_from, date_to, None),
+                }
+            )
+        except (RagError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            continue
+        typer.echo(render_answer(result))
+        history += [("human", question), ("ai", result.answer)]
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
+) -> None:
+    """Start the Streamlit chat UI."""
+    _offline()
+    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    if not app_path.exists():
+        _fail(f"the UI is not installed at {app_path}; run from a clone of the repository")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.port", str(port), "--browser.gatherUsageStats", "false",
+    ]
+    if headless:
+        cmd += ["--server.headless", "true"]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def _mount_optional_commands() -> None:
+    """Commands that live in their own modules register themselves here."""
+    from importlib import import_module
+
+    for module in ("rag.evaluation.cli", "rag.bench"):
+        try:
+            register = import_module(module).register
+        except (ImportError, AttributeError):
+            continue
+        register(app)
+
+
+_mount_optional_commands()
+
+
+def main() -> None:
+    app()

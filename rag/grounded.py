@@ -1,0 +1,350 @@
+"""The default answerer: offline, extractive, every sentence quoted from a passage.
+
+It picks the sentences of the retrieved passages that answer the question (relevance
+to the question by embedding similarity and term overlap, no redundancy, a second
+reason for "why" questions), trims leading discourse markers ("Meanwhile, ..."), and
+cites each one. When no sentence is relevant enough it abstains instead of citing
+something loosely related. It never writes a word of its own beyond that abstention.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag.answering import Answerer, Turn
+from rag.embeddings import PassageEmbeddings
+from rag.schema import Answer, AnswerSentence, Citation
+from rag.settings import Settings
+from rag.splitting import sentence_spans
+from rag.text import content_terms
+
+_WHY = re.compile(r"^\s*(why|how come|for what reason|what (?:is|are) the reasons?)\b", re.I)
+_CAUSAL = re.compile(
+    r"\b(because|as|since|due to|owing to|amid|so as|in order to|avoid\w*|fear\w*|"
+    r"concern\w*|reason\w*|refrain\w*|risk\w*|ties with|relations with)\b",
+    re.I,
+)
+_LEAD_IN = re.compile(
+    r"^(meanwhile|however|similarly|moreover|furthermore|additionally|in addition|also|"
+    r"still|yet|instead|likewise|in turn|by contrast|nevertheless|nonetheless),\s+",
+    re.I,
+)
+_SENTENCE_CACHE_SIZE = 20_000
+
+# Expected answer types: a "who" question wants a name, "when" a date, "how many" a number.
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
+    (
+        re.compile(r"^\s*(how many|how much|what (?:number|percentage|share|amount))\b", re.I),
+        re.compile(
+            r"(?<![\w-])\d[\d,.]*(?![\w-])|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|"
+            r"million|billion|half|percent)\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"^\s*(when|what (?:year|day|date|month|time))\b", re.I),
+        re.compile(
+            rf"\b({_MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+            r"yesterday|today|tomorrow|week|month|year|recently|\d{4}|\d{1,2}:\d{2})\b",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(r"^\s*(where|in what (?:country|city|place))\b", re.I),
+        re.compile(r"\b(?:in|at|near|from|capital|city of|town of),?\s+(?:the\s+)?[A-Z][a-z]+"),
+    ),
+    (
+        re.compile(r"^\s*(who|whom|whose)\b", re.I),
+        re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+"),
+    ),
+]
+
+
+@dataclass
+class _Sentence:
+    text: str
+    passage: Document
+    passage_rank: int
+    start: int  # offset within the passage text
+    end: int
+    order: int  # position among all candidates (passage rank, then place in passage)
+    dense: float = 0.0
+    lexical: float = 0.0
+    score: float = 0.0
+    vector: np.ndarray | None = None
+
+
+class GroundedAnswerer(Answerer):
+    """Extractive, cited, abstaining: needs no LLM and no network."""
+
+    name = "grounded"
+
+    def __init__(self, settings: Settings, embeddings: PassageEmbeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # --- the answer --------------------------------------------------------------
+    def stream(
+        self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
+    ) -> Iterator[str | Answer]:
+        chosen = self.select(question, passages)
+        if not chosen:
+            text = abstention(question)
+            yield text
+            yield Answer(
+                question=question, standalone_question=question, answer=text,
+                abstained=True, answerer=self.name,
+                sentences=[AnswerSentence(text=text, citation_ids=[], supported=True)],
+            )
+            return
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        parts: list[str] = []
+        for number, sentence in enumerate(chosen, start=1):
+            citations.append(_citation(number, sentence))
+            shown = _tidy(sentence.text)
+            piece = f"{shown} [{number}]"
+            sentences.append(
+                AnswerSentence(
+                    text=shown, citation_ids=[number], supported=True,
+                    support_score=round(sentence.score, 4),
+                )
+            )
+            yield piece if number == 1 else " " + piece
+            parts.append(piece)
+        yield Answer(
+            question=question, standalone_question=question, answer=" ".join(parts),
+            citations=citations, sentences=sentences, abstained=False, answerer=self.name,
+        )
+
+    # --- choosing sentences ------------------------------------------------------
+    def select(self, question: str, passages: Sequence[Document]) -> list[_Sentence]:
+        candidates = _candidates(passages)
+        if not candidates:
+            return []
+        q_terms = set(content_terms(question))
+        self._score(question, q_terms, candidates)
+        ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+        best = ranked[0]
+        if not self._answers(best, q_terms):
+            return []
+        why = bool(_WHY.search(question))
+        limit = min(self.settings.max_answer_sentences, 3 if why else 2)
+        chosen = [best]
+        for sentence in ranked[1:]:
+            if len(chosen) >= limit:
+                break
+            if not self._worth_adding(sentence, best, chosen, why):
+                continue
+            chosen.append(sentence)
+        context = _answer_type_neighbour(question, best, candidates, chosen)
+        if context is not None:
+            chosen.append(context)
+        # Read in the order the articles tell it.
+        return sorted(chosen, key=lambda s: s.order)
+
+    def _answers(self, best: _Sentence, q_terms: set[str]) -> bool:
+        """Abstain unless the best sentence is close to the question in meaning or words."""
+        if not q_terms:
+            return False
+        return best.score >= self.settings.abstain_threshold
+
+    def _worth_adding(
+        self, sentence: _Sentence, best: _Sentence, chosen: list[_Sentence], why: bool
+    ) -> bool:
+        # A later sentence must be nearly as relevant as the best one, say something new,
+        # and, for "why", may also be a causal sentence next to a chosen one.
+        ratio = 0.88 if not why else 0.75
+        relevant = sentence.score >= ratio * best.score
+        if why and not relevant:
+            neighbour = (
+                best.passage.id == sentence.passage.id and abs(best.order - sentence.order) == 1
+            )
+            relevant = (
+                neighbour
+                and bool(_CAUSAL.search(sentence.text))
+                and sentence.score >= 0.5 * best.score
+            )
+        if not relevant or sentence.score < self.settings.abstain_threshold * 0.8:
+            return False
+        return all(_similarity(sentence, c) < 0.85 for c in chosen)
+
+    def _score(self, question: str, q_terms: set[str], candidates: list[_Sentence]) -> None:
+        vectors = self._vectors([question] + [c.text for c in candidates])
+        q_vector = vectors[0]
+        why = bool(_WHY.search(question))
+        q_sequence = content_terms(question)
+        for candidate, vector in zip(candidates, vectors[1:], strict=True):
+            candidate.vector = vector
+            candidate.dense = float(vector @ q_vector)
+            candidate.lexical = _overlap(q_sequence, content_terms(candidate.text))
+            prior = 1.0 / (1.0 + 0.15 * candidate.passage_rank)
+            causal = 0.04 if why and _CAUSAL.search(candidate.text) else 0.0
+            candidate.score = (
+                0.6 * candidate.dense
+                + 0.3 * candidate.lexical
+                + 0.1 * prior
+                + causal
+                + _answer_type_bonus(question, candidate.text)
+            )
+
+    def _vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Embeddings of sentences, cached: the same passages come back often."""
+        out: list[np.ndarray | None] = []
+        missing: list[str] = []
+        with self._cache_lock:
+            for text in texts:
+                vector = self._cache.get(text)
+                if vector is not None:
+                    self._cache.move_to_end(text)
+                else:
+                    missing.append(text)
+                out.append(vector)
+        if missing:
+            unique = list(dict.fromkeys(missing))
+            computed = dict(zip(unique, self._embed(unique), strict=True))
+            with self._cache_lock:
+                for text, vector in computed.items():
+                    self._cache[text] = vector
+                while len(self._cache) > _SENTENCE_CACHE_SIZE:
+                    self._cache.popitem(last=False)
+            out = [v if v is not None else computed[t] for v, t in zip(out, texts, strict=True)]
+        return [v for v in out if v is not None]
+
+    def _embed(self, texts: list[str]) -> list[np.ndarray]:
+        encode = getattr(self.embeddings, "encode", None)
+        if encode is not None:
+            return list(np.asarray(encode(texts), dtype=np.float32))
+        return [np.asarray(v, dtype=np.float32) for v in self.embeddings.embed_documents(texts)]
+
+
+def _term_match(a: str, b: str) -> bool:
+    """Equal stems, or one a prefix of the other (Iran ~ Iranian, Russia ~ Russian)."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long.startswith(short)
+
+
+def _overlap(question_terms: list[str], sentence_terms: list[str]) -> float:
+    """Share of question terms in the sentence, plus a bonus for adjacent pairs in order
+    ("Iran's president" ~ "Iranian President ..."): proximity beats scattered words."""
+    if not question_terms:
+        return 0.0
+    unique = list(dict.fromkeys(question_terms))
+    hits = sum(any(_term_match(q, t) for t in sentence_terms) for q in unique)
+    coverage = hits / len(unique)
+    pairs = list(zip(question_terms, question_terms[1:], strict=False))
+    if not pairs:
+        return coverage
+    adjacent = sum(
+        any(
+            _term_match(a, x) and _term_match(b, y)
+            for x, y in zip(sentence_terms, sentence_terms[1:], strict=False)
+        )
+        for a, b in pairs
+    )
+    return 0.75 * coverage + 0.25 * adjacent / len(pairs)
+
+
+def _answer_type_neighbour(
+    question: str, best: _Sentence, candidates: list[_Sentence], chosen: list[_Sentence]
+) -> _Sentence | None:
+    """When no chosen sentence holds what is asked (a place, a date, a number), the
+    sentence just before or after the best one often does ("...a forum held in
+    Ashgabat..." / "The forum's central focus was the meeting...")."""
+    for asks, holds in _ANSWER_TYPES:
+        if not asks.search(question):
+            continue
+        if any(holds.search(c.text) for c in chosen):
+            return None
+        for distance in (1, 2):
+            for sentence in candidates:
+                if (
+                    sentence.passage.id == best.passage.id
+                    and abs(sentence.order - best.order) == distance
+                    and sentence not in chosen
+                    and holds.search(sentence.text)
+                ):
+                    return sentence
+        return None
+    return None
+
+
+def _answer_type_bonus(question: str, sentence: str) -> float:
+    """Reward a sentence holding the kind of thing asked for; penalise one without it."""
+    for asks, holds in _ANSWER_TYPES:
+        if asks.search(question):
+            return 0.06 if holds.search(sentence) else -0.1
+    return 0.0
+
+
+def _candidates(passages: Sequence[Document]) -> list[_Sentence]:
+    """Every sentence of the passages once (overlapping passages repeat sentences)."""
+    seen: set[str] = set()
+    out: list[_Sentence] = []
+    for rank, passage in enumerate(passages):
+        for start, end in sentence_spans(passage.page_content):
+            text = passage.page_content[start:end]
+            key = " ".join(text.split()).lower()
+            if key in seen or len(content_terms(text)) < 2:
+                continue
+            seen.add(key)
+            out.append(_Sentence(text, passage, rank, start, end, order=len(out)))
+    return out
+
+
+def _similarity(a: _Sentence, b: _Sentence) -> float:
+    if a.vector is None or b.vector is None:
+        return 0.0
+    return float(a.vector @ b.vector)
+
+
+def _tidy(text: str) -> str:
+    """Drop a leading discourse marker that only made sense in the article's flow."""
+    text = " ".join(text.split())
+    trimmed = _LEAD_IN.sub("", text, count=1)
+    if trimmed != text and trimmed:
+        trimmed = trimmed[0].upper() + trimmed[1:]
+    return trimmed
+
+
+def _citation(number: int, sentence: _Sentence) -> Citation:
+    meta = sentence.passage.metadata
+    offset = int(meta.get("start", 0) or 0)
+    return Citation(
+        id=number,
+        article_id=str(meta.get("article_id", "")),
+        chunk_id=str(meta.get("chunk_id", sentence.passage.id or "")),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        date=str(meta.get("date", "")),
+        url=str(meta.get("url", "")),
+        quote=sentence.text,
+        supported=True,
+        passage=sentence.passage.page_content,
+        quote_start=offset + sentence.start,
+        quote_end=offset + sentence.end,
+    )
+
+
+def abstention(question: str) -> str:
+    """The sentence said instead of an answer when the articles do not answer."""
+    topic = question.strip().rstrip("?.! ")
+    if len(topic) > 160:
+        topic = topic[:157].rstrip() + "…"
+    return (
+        f'The indexed articles don\'t say. None of the retrieved passages answers "{topic}".'
+    )

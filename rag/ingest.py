@@ -1,0 +1,439 @@
+"""Turn article files into passages in the Chroma index, safely and repeatably.
+
+Content hashes decide what to do: an unchanged article embeds nothing, a changed one
+replaces its passages (re-using vectors of passages whose text did not change), a
+duplicate is stored once with its URL kept as "also published at", and ``prune``
+drops articles whose files are gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.dedup import DuplicateFinder, minhash, text_hash
+from rag.embeddings import PassageEmbeddings, make_embeddings
+from rag.errors import IndexLockedError, RagError
+from rag.keyword import KeywordIndex
+from rag.loaders import iter_files, load_path
+from rag.schema import Article, IngestSummary, Passage, Problem
+from rag.settings import Settings
+from rag.splitting import PassageSplitter
+from rag.store import ARTICLES_SUFFIX, ArticleIndex, ArticleRecord, date_number
+
+#: Called as progress(done, total) while passages are embedded.
+ProgressCallback = Callable[[int, int], None]
+# Passages embedded and written together: small enough that a crash loses little.
+_WRITE_GROUP = 512
+
+
+def keyword_dir(settings: Settings) -> Path:
+    """Where this process keeps the BM25 cache of the collection."""
+    base = Path(settings.index_dir)
+    if settings.chroma_host:
+        name = f"{settings.chroma_host}_{settings.chroma_port}_{settings.collection}"
+        return base / "keyword-cache" / name.replace("/", "_")
+    return base / "keyword" / settings.collection
+
+
+def embedding_text(title: str, passage_text: str) -> str:
+    """What is embedded: the title gives every passage its article's topic."""
+    return f"{title}\n{passage_text}" if title else passage_text
+
+
+def content_hash(article: Article, settings: Settings) -> str:
+    """Changes when anything that shapes the stored passages changes."""
+    parts = [
+        article.title, article.text, article.source, article.date, article.url,
+        str(settings.chunk_tokens), str(settings.chunk_overlap_tokens),
+    ]
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """One writer per embedded index; a second one stops with a clear message."""
+    if settings.chroma_host:
+        yield  # a server serialises writes itself
+        return
+    index_dir = Path(settings.index_dir)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / ".ingest.lock", "a+")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        raise RagError(
+            f"cannot write the index folder {index_dir} ({exc.strerror}); fix its "
+            "permissions or set RAG_INDEX_DIR to a writable folder"
+        ) from exc
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise IndexLockedError(
+                f"another `rag ingest` ({holder}) is writing {index_dir}; wait for it to "
+                "finish and run this again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass
+class _Pending:
+    """An article to (re)write, with its passages and what must be embedded."""
+
+    article: Article
+    record: ArticleRecord
+    passages: list[Passage]
+    metadatas: list[dict[str, Any]]
+    to_embed: list[int] = field(default_factory=list)  # indexes into passages
+    stale: list[str] = field(default_factory=list)
+
+
+def read_articles(paths: Iterable[Path]) -> tuple[list[Article], list[Problem]]:
+    """Load every file; a repeated id with other text is a problem, not a silent overwrite."""
+    articles: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for item in iter_files(paths):
+        if isinstance(item, Problem):
+            problems.append(item)
+            continue
+        for loaded in load_path(item):
+            if isinstance(loaded, Problem):
+                problems.append(loaded)
+            elif loaded.id in articles:
+                first = articles[loaded.id]
+                if first.text != loaded.text or first.title != loaded.title:
+                    problems.append(
+                        Problem(
+                            loaded.origin,
+                            f"id {loaded.id!r} is used again with different text (first in "
+                            f"{first.origin}); give each article its own id",
+                        )
+                    )
+            else:
+                articles[loaded.id] = loaded
+    return list(articles.values()), problems
+
+
+def ingest(
+    paths: Sequence[str | Path],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    rebuild: bool = False,
+    embeddings: PassageEmbeddings | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestSummary:
+    """Index the articles under ``paths``; see the module docstring for the rules."""
+    started = time.perf_counter()
+    articles, problems = read_articles([Path(p) for p in paths])
+    if not articles and not problems:
+        problems.append(Problem(", ".join(map(str, paths)) or "(no paths)", "no articles found"))
+    embeddings = embeddings or make_embeddings(settings)
+    with ingest_lock(settings):
+        if rebuild:
+            _drop_collections(settings)
+        index = ArticleIndex(settings, embeddings, create=True)
+        summary = _Ingestion(index, settings, embeddings, progress).run(articles, prune)
+    summary.problems = problems + summary.problems
+    if not articles and not summary.removed:
+        summary.problems.append(
+            Problem(", ".join(map(str, paths)), "no article could be read; nothing was indexed")
+        )
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _drop_collections(settings: Settings) -> None:
+    from rag.store import make_client
+
+    client = make_client(settings, create=True)
+    for name in (settings.collection, settings.collection + ARTICLES_SUFFIX):
+        with contextlib.suppress(Exception):
+            client.delete_collection(name)
+    import shutil
+
+    shutil.rmtree(keyword_dir(settings), ignore_errors=True)
+
+
+class _Ingestion:
+    """One run: classify articles, embed what is new, write, prune, refresh BM25."""
+
+    def __init__(
+        self,
+        index: ArticleIndex,
+        settings: Settings,
+        embeddings: PassageEmbeddings,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.index = index
+        self.settings = settings
+        self.embeddings = embeddings
+        self.progress = progress
+        self.summary = IngestSummary()
+        self.records = index.records()
+        self.dups = DuplicateFinder(settings.near_duplicate_threshold)
+        for record in self.records.values():
+            if not record.duplicate_of and record.minhash:
+                self.dups.add(record.id, record.text_hash, record.minhash)
+        self.changed = False
+        self.duplicates: list[tuple[Article, ArticleRecord | None, str, str, str, str]] = []
+
+    def run(self, articles: list[Article], prune: bool) -> IngestSummary:
+        pending: list[_Pending] = []
+        for article in articles:
+            item = self._classify(article)
+            if item is not None:
+                pending.append(item)
+        self._embed_and_write(pending)
+        for duplicate in self.duplicates:
+            self._store_duplicate(*duplicate)
+        if prune:
+            self._prune(articles)
+        if self.changed or not self._keyword_fresh():
+            revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
+                self.index.revision or self.index.stamp(self.embeddings.dimension)
+            )
+            KeywordIndex.build(self._passage_rows(), revision).save(keyword_dir(self.settings))
+        return self.summary
+
+    # --- deciding ----------------------------------------------------------------
+    def _classify(self, article: Article) -> _Pending | None:
+        old = self.records.get(article.id)
+        digest = content_hash(article, self.settings)
+        if old is not None and old.content_hash == digest:
+            self.summary.unchanged += 1
+            if old.origin != article.origin:
+                self._rewrite_record(old, origin=article.origin, text=article.text)
+            return None
+        t_hash = text_hash(article.text)
+        signature = minhash(article.text)
+        original = self.dups.find(article.id, t_hash, signature)
+        if original is not None:
+            # Linked after the writes: the original may itself be new in this run.
+            self.duplicates.append((article, old, original, digest, t_hash, signature))
+            return None
+        if old is None:
+            self.summary.added += 1
+        else:
+            self.summary.updated += 1
+        self.dups.add(article.id, t_hash, signature)
+        return self._plan(article, old, digest, t_hash, signature)
+
+    def _plan(
+        self,
+        article: Article,
+        old: ArticleRecord | None,
+        digest: str,
+        t_hash: str,
+        signature: str,
+    ) -> _Pending:
+        fits = self.embeddings.fits
+        splitter = PassageSplitter(
+            self.settings.chunk_tokens,
+            self.settings.chunk_overlap_tokens,
+            fits=lambda body: fits(embedding_text(article.title, body)),
+        )
+        passages = splitter.split(article)
+        also = old.also_published_at if old else []
+        dup_ids = old.duplicate_ids if old else []
+        record = ArticleRecord(
+            id=article.id, title=article.title, source=article.source, date=article.date,
+            url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
+            minhash=signature, chunk_ids=[p.chunk_id for p in passages], duplicate_of="",
+            also_published_at=also, duplicate_ids=dup_ids,
+        )
+        metadatas = [self._passage_metadata(record, p) for p in passages]
+        # Passages already stored (same text) keep their vectors; orphans of a crashed
+        # run are found by article id, not only through the old record.
+        present = set(self.index.passage_ids_of(article.id))
+        wanted = {p.chunk_id for p in passages}
+        to_embed = [i for i, p in enumerate(passages) if p.chunk_id not in present]
+        return _Pending(article, record, passages, metadatas, to_embed, sorted(present - wanted))
+
+    @staticmethod
+    def _passage_metadata(record: ArticleRecord, passage: Passage) -> dict[str, Any]:
+        return {
+            "article_id": record.id,
+            "chunk_id": passage.chunk_id,
+            "title": record.title,
+            "source": record.source,
+            "date": record.date,
+            "date_int": date_number(record.date),
+            "url": record.url,
+            "position": passage.position,
+            "start": passage.start,
+            "end": passage.end,
+            "also_published_at": json.dumps(record.also_published_at),
+            "duplicate_ids": json.dumps(record.duplicate_ids),
+        }
+
+    # --- duplicates --------------------------------------------------------------
+    def _store_duplicate(
+        self,
+        article: Article,
+        old: ArticleRecord | None,
+        original_id: str,
+        digest: str,
+        t_hash: str,
+        signature: str,
+    ) -> None:
+        self.summary.duplicates += 1
+        if old is None:
+            self.summary.added += 1
+        else:
+            self.summary.updated += 1
+        if old is not None and old.chunk_ids:
+            self.index.delete_passages(self.index.passage_ids_of(article.id))
+            self.dups.remove(article.id)
+        record = ArticleRecord(
+            id=article.id, title=article.title, source=article.source, date=article.date,
+            url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
+            minhash=signature, chunk_ids=[], duplicate_of=original_id,
+            also_published_at=[], duplicate_ids=[],
+        )
+        self.index.put_record(record, article.text)
+        self.records[article.id] = record
+        original = self.records[original_id]
+        also = list(original.also_published_at)
+        if article.url and article.url not in also and article.url != original.url:
+            also.append(article.url)
+        dup_ids = sorted({*original.duplicate_ids, article.id})
+        self._relink(original, also, dup_ids)
+
+    def _relink(self, original: ArticleRecord, also: list[str], dup_ids: list[str]) -> None:
+        """Refresh an article's duplicate links on its record and its passages."""
+        if also == original.also_published_at and dup_ids == original.duplicate_ids:
+            return
+        updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
+                                   "duplicate_ids": dup_ids})
+        text = self.index.article_text(original.id) or ""
+        got = self.index.passages.get(ids=original.chunk_ids, include=["metadatas"])
+        metas = []
+        for meta in got["metadatas"]:
+            meta = dict(meta or {})
+            meta["also_published_at"] = json.dumps(also)
+            meta["duplicate_ids"] = json.dumps(dup_ids)
+            metas.append(meta)
+        self.index.update_passage_metadata(list(got["ids"]), metas)
+        self.index.put_record(updated, text)
+        self.records[original.id] = updated
+        self.changed = True
+
+    def _rewrite_record(self, record: ArticleRecord, origin: str, text: str) -> None:
+        updated = ArticleRecord(**{**record.__dict__, "origin": origin})
+        self.index.put_record(updated, text)
+        self.records[record.id] = updated
+
+    # --- writing -----------------------------------------------------------------
+    def _embed_and_write(self, pending: list[_Pending]) -> None:
+        total = sum(len(p.to_embed) for p in pending)
+        done = 0
+        if self.progress:
+            self.progress(0, total)
+        group: list[_Pending] = []
+        size = 0
+        for item in pending:
+            group.append(item)
+            size += len(item.to_embed)
+            if size >= _WRITE_GROUP:
+                done += self._write_group(group)
+                if self.progress:
+                    self.progress(done, total)
+                group, size = [], 0
+        if group:
+            done += self._write_group(group)
+            if self.progress:
+                self.progress(done, total)
+
+    def _write_group(self, group: list[_Pending]) -> int:
+        texts = [
+            embedding_text(item.article.title, item.passages[i].text)
+            for item in group
+            for i in item.to_embed
+        ]
+        vectors = self.embeddings.embed_documents(texts) if texts else []
+        self.summary.passages_embedded += len(texts)
+        cursor = 0
+        for item in group:
+            new = item.to_embed
+            ids = [item.passages[i].chunk_id for i in new]
+            self.index.upsert_passages(
+                ids,
+                [item.passages[i].text for i in new],
+                [item.metadatas[i] for i in new],
+                vectors[cursor : cursor + len(new)],
+            )
+            cursor += len(new)
+            kept = [i for i in range(len(item.passages)) if i not in set(new)]
+            if kept:
+                self.index.update_passage_metadata(
+                    [item.passages[i].chunk_id for i in kept], [item.metadatas[i] for i in kept]
+                )
+            if item.stale:
+                self.index.delete_passages(item.stale)
+            # The record goes last: it is what marks the article complete.
+            self.index.put_record(item.record, item.article.text)
+            self.records[item.record.id] = item.record
+            self.summary.passages_written += len(item.passages)
+        self.changed = True
+        return len(texts)
+
+    # --- pruning -----------------------------------------------------------------
+    def _prune(self, articles: list[Article]) -> None:
+        seen = {a.id for a in articles}
+        read_origins = {a.origin for a in articles}
+        doomed = []
+        for record in self.records.values():
+            origin = record.origin
+            gone = bool(origin) and not Path(origin).exists()
+            # A file read in this run that no longer holds the article (JSONL line removed).
+            dropped = origin in read_origins and record.id not in seen
+            if gone or dropped:
+                doomed.append(record)
+        for record in doomed:
+            self._remove(record)
+
+    def _remove(self, record: ArticleRecord) -> None:
+        self.index.delete_passages(self.index.passage_ids_of(record.id))
+        self.index.delete_records([record.id])
+        self.records.pop(record.id, None)
+        self.dups.remove(record.id)
+        self.summary.removed += 1
+        self.changed = True
+        if record.duplicate_of and record.duplicate_of in self.records:
+            original = self.records[record.duplicate_of]
+            also = [u for u in original.also_published_at if u != record.url]
+            dup_ids = [i for i in original.duplicate_ids if i != record.id]
+            self._relink(original, also, dup_ids)
+        for dup_id in record.duplicate_ids:
+            # Its duplicates lose their original; they are indexed afresh on the next
+            # ingest of their files.
+            if dup_id in self.records:
+                self.index.delete_records([dup_id])
+                self.records.pop(dup_id, None)
+
+    # --- keyword index -----------------------------------------------------------
+    def _keyword_fresh(self) -> bool:
+        cached = KeywordIndex.load(keyword_dir(self.settings))
+        return cached is not None and cached.revision == self.index.revision != ""
+
+    def _passage_rows(self) -> Iterator[tuple[str, dict[str, Any], str]]:
+        for ids, metas, docs in self.index.all_passages():
+            yield from zip(ids, metas, docs, strict=True)

@@ -1,0 +1,288 @@
+"""Read articles from files: Markdown/text with front matter, HTML, and JSON Lines.
+
+Every failure becomes a one-line :class:`Problem` naming the file and the fix; good
+files in the same run are still read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from rag.schema import Article, Problem
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+SUPPORTED_LIST = " ".join(sorted(SUPPORTED_SUFFIXES))
+# One article file larger than this is almost surely not an article (JSONL is streamed).
+MAX_ARTICLE_BYTES = 20_000_000
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+
+class LoadError(ValueError):
+    """Raised inside the loaders; turned into a Problem for the file."""
+
+
+def stable_id(*parts: str) -> str:
+    """A short content-derived id (sha1 of the parts)."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path | Problem]:
+    """Expand files and folders into article files; missing or unsupported paths are Problems."""
+    for path in paths:
+        if not path.exists():
+            yield Problem(str(path), "no such file or folder; check the path")
+        elif path.is_dir():
+            found = False
+            for child in sorted(path.rglob("*")):
+                if child.is_dir() or any(part.startswith(".") for part in child.parts[-1:]):
+                    continue
+                found = True
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+                else:
+                    yield _unsupported(child)
+            if not found:
+                yield Problem(str(path), "folder holds no article files; add .md/.txt/.html/.jsonl")
+        elif path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield path
+        else:
+            yield _unsupported(path)
+
+
+def _unsupported(path: Path) -> Problem:
+    suffix = path.suffix or "(none)"
+    return Problem(
+        str(path), f"unsupported file type {suffix}; supported types are {SUPPORTED_LIST}"
+    )
+
+
+def load_path(path: Path) -> Iterator[Article | Problem]:
+    """Read one file into articles (one for text/HTML, many for JSON Lines)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in JSONL_SUFFIXES:
+            yield from _load_jsonl(path)
+            return
+        raw = _read_bytes(path)
+        text = _decode(raw)
+        if suffix in HTML_SUFFIXES:
+            yield _article_from_html(path, text)
+        else:
+            yield _article_from_markdown(path, text)
+    except LoadError as exc:
+        yield Problem(str(path), str(exc))
+    except OSError as exc:
+        yield Problem(str(path), f"cannot read: {exc.strerror or exc}; check its permissions")
+
+
+def _read_bytes(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size == 0:
+        raise LoadError("empty file, nothing to index; remove it or add the article text")
+    if size > MAX_ARTICLE_BYTES:
+        raise LoadError(
+            f"file is {size:,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for one "
+            "article; split it or use a .jsonl corpus"
+        )
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise LoadError("binary file, not text; convert it to .md, .txt, .html or .jsonl")
+    return raw
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "re-save the file as UTF-8"
+        ) from None
+
+
+def _clean_text(text: str) -> str:
+    """Normalise line endings and trailing space; keep paragraph breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def normalise_date(value: str, origin: str) -> str:
+    """ISO dates pass; anything else unparseable is an error (never guessed)."""
+    if not value:
+        return ""
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise LoadError(
+            f"date {value!r} is not an ISO date (YYYY-MM-DD); fix it in {origin}"
+        ) from None
+
+
+def _make_article(
+    origin: str, meta: dict[str, Any], title: str, body: str, fallback_key: str
+) -> Article:
+    text = _clean_text(body)
+    if not text:
+        raise LoadError("no article text after the title/front matter; add the text")
+    url = _as_str(meta.get("url"))
+    # Stable identity, so a changed article replaces its old passages: an explicit id,
+    # else the URL, else the file it came from.
+    article_id = _as_str(meta.get("id")) or (
+        stable_id("url", url) if url else stable_id("path", fallback_key)
+    )
+    return Article(
+        id=article_id,
+        title=_as_str(title) or text.split("\n", 1)[0][:120],
+        text=text,
+        source=_as_str(meta.get("source")),
+        date=normalise_date(_as_str(meta.get("date")), origin),
+        url=url,
+        origin=origin,
+    )
+
+
+def _article_from_markdown(path: Path, text: str) -> Article:
+    meta: dict[str, Any] = {}
+    body = text
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 2}" if mark is not None else ""
+            raise LoadError(
+                f"malformed YAML front matter{where}; fix it or remove the --- block"
+            ) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise LoadError("front matter is not a key: value mapping; fix the --- block")
+        meta = loaded or {}
+        body = text[match.end() :]
+    elif text.startswith("---\n"):
+        raise LoadError("front matter opened with --- but never closed; add the closing ---")
+    title = _as_str(meta.get("title"))
+    if not title:
+        # Markdown: the first heading; plain text: the first line is the headline.
+        stripped = body.lstrip()
+        first, _, rest = stripped.partition("\n")
+        if first.strip() and (first.startswith("#") or len(first) <= 200):
+            title = first.lstrip("#").strip()
+            body = rest
+    return _make_article(str(path), meta, title, body, str(path.resolve()))
+
+
+class _VisibleText(HTMLParser):
+    """Collect the visible text of a page and its <title>."""
+
+    _HIDDEN: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
+    _BLOCK: ClassVar[set[str]] = {
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
+        "article", "header", "footer", "blockquote", "pre", "ul", "ol", "table", "hr",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title = ""
+        self.parts: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._hidden:
+            self.parts.append(re.sub(r"[ \t\r\n]+", " ", data))
+
+
+def _article_from_html(path: Path, text: str) -> Article:
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    body = "\n".join(line.strip() for line in "".join(parser.parts).split("\n"))
+    return _make_article(
+        str(path), {}, re.sub(r"\s+", " ", parser.title).strip(), body, str(path.resolve())
+    )
+
+
+def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield Problem(str(path), f"cannot read: {exc.strerror or exc}; check its permissions")
+        return
+    any_line = False
+    with handle:
+        head = handle.read(8192)
+        if b"\x00" in head:
+            yield Problem(str(path), "binary file, not JSON Lines; convert it to UTF-8 JSONL")
+            return
+        handle.seek(0)
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            any_line = True
+            origin = f"{path}:{number}"
+            try:
+                line = raw.decode("utf-8-sig")
+                record = json.loads(line)
+            except UnicodeDecodeError:
+                yield Problem(origin, "line is not valid UTF-8; re-save the file as UTF-8")
+                continue
+            except json.JSONDecodeError as exc:
+                yield Problem(origin, f"malformed JSON ({exc.msg}); fix or remove this line")
+                continue
+            if not isinstance(record, dict):
+                yield Problem(origin, 'line is not a JSON object; expected {"id", "title", "text"}')
+                continue
+            if not _as_str(record.get("text")):
+                yield Problem(origin, "no \"text\" field (or it is empty); add the article text")
+                continue
+            try:
+                yield _make_article(
+                    str(path), record, _as_str(record.get("title")), str(record["text"]),
+                    f"{path.resolve()}:{stable_id(str(record['text']))}",
+                )
+            except LoadError as exc:
+                yield Problem(origin, str(exc))
+    if not any_line:
+        yield Problem(str(path), "empty file, nothing to index; add one JSON article per line")

@@ -1,0 +1,334 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by weighted reciprocal rank,
+then MMR so the passages handed to the answerer are not near-copies of each other.
+
+Each stage can be switched off in Settings (``use_dense``, ``use_bm25``, ``use_mmr``) so
+its gain is measurable. ``HybridRetriever`` is a LangChain ``BaseRetriever``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, PrivateAttr
+
+from rag.embeddings import PassageEmbeddings, make_embeddings
+from rag.ingest import keyword_dir
+from rag.keyword import KeywordIndex
+from rag.loaders import normalise_date
+from rag.settings import Settings
+from rag.store import ArticleIndex, date_number
+
+# How often a reader asks Chroma whether another process changed the index.
+_REVISION_CHECK_S = 2.0
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata filters: outlets, an inclusive ISO date range, article ids."""
+
+    sources: tuple[str, ...] = ()
+    date_from: str = ""
+    date_to: str = ""
+    article_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any] | Filters | None) -> Filters:
+        if raw is None:
+            return cls()
+        if isinstance(raw, Filters):
+            return raw
+        unknown = set(raw) - {"sources", "date_from", "date_to", "article_ids"}
+        if unknown:
+            raise ValueError(
+                f"unknown filter(s) {sorted(unknown)}; use sources, date_from, date_to, "
+                "article_ids"
+            )
+
+        def strings(value: Any) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            if isinstance(value, str):
+                return (value,)
+            return tuple(str(v) for v in value)
+
+        date_from = str(raw.get("date_from") or "")
+        date_to = str(raw.get("date_to") or "")
+        return cls(
+            sources=strings(raw.get("sources")),
+            date_from=normalise_date(date_from, "filters") if date_from else "",
+            date_to=normalise_date(date_to, "filters") if date_to else "",
+            article_ids=strings(raw.get("article_ids")),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.date_from or self.date_to or self.article_ids)
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if self.article_ids:
+            clauses.append({"article_id": {"$in": list(self.article_ids)}})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": date_number(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": date_number(self.date_to)}})
+            clauses.append({"date_int": {"$gt": 0}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def keyword_mask(self, keyword: KeywordIndex) -> np.ndarray | None:
+        return keyword.mask(
+            sources=list(self.sources) or None,
+            date_from=date_number(self.date_from) or None,
+            date_to=date_number(self.date_to) or None,
+            article_ids=list(self.article_ids) or None,
+        )
+
+
+@dataclass
+class _Candidate:
+    chunk_id: str
+    text: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    vector: np.ndarray | None = None
+    dense: float | None = None  # cosine similarity to the question
+    bm25: float | None = None
+    fused: float = 0.0
+
+
+class SearchEngine:
+    """Owns the index handles; shared by retrievers and chains, safe across threads."""
+
+    def __init__(self, settings: Settings, embeddings: PassageEmbeddings | None = None):
+        self.settings = settings
+        self.embeddings = embeddings or make_embeddings(settings)
+        self.index = ArticleIndex(settings, self.embeddings, create=False)
+        self._keyword: KeywordIndex | None = None
+        self._keyword_lock = threading.Lock()
+        self._checked_at = 0.0
+
+    def warm_up(self) -> None:
+        self.embeddings.warm_up()
+        self.keyword()
+        self.embeddings.embed_query("warm up")
+
+    def keyword(self) -> KeywordIndex:
+        """The BM25 index, reloaded or rebuilt when Chroma's revision has moved."""
+        now = time.monotonic()
+        if self._keyword is not None and now - self._checked_at < _REVISION_CHECK_S:
+            return self._keyword
+        with self._keyword_lock:
+            revision = self.index.revision
+            self._checked_at = now
+            if self._keyword is not None and self._keyword.revision == revision:
+                return self._keyword
+            folder = keyword_dir(self.settings)
+            cached = KeywordIndex.load(folder)
+            if cached is None or cached.revision != revision:
+                rows = (
+                    row
+                    for ids, metas, docs in self.index.all_passages()
+                    for row in zip(ids, metas, docs, strict=True)
+                )
+                cached = KeywordIndex.build(rows, revision)
+                with contextlib.suppress(OSError):  # a read-only index still answers
+                    cached.save(folder)
+            self._keyword = cached
+            return cached
+
+    # --- the search ------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> list[Document]:
+        settings = self.settings
+        k = k or settings.top_k
+        filters = filters or Filters()
+        timings = timings if timings is not None else {}
+        fetch = max(settings.fetch_k, k)
+        candidates: dict[str, _Candidate] = {}
+        dense_rank: list[str] = []
+        bm25_rank: list[str] = []
+        query_vector: np.ndarray | None = None
+
+        started = time.perf_counter()
+        if settings.use_dense or settings.use_mmr:
+            query_vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        timings["embed_ms"] = _ms(started)
+
+        if settings.use_dense and query_vector is not None:
+            started = time.perf_counter()
+            dense_rank = self._dense(query_vector, fetch, filters, candidates)
+            timings["dense_ms"] = _ms(started)
+        if settings.use_bm25:
+            started = time.perf_counter()
+            keyword = self.keyword()
+            for chunk_id, score in keyword.search(query, fetch, filters.keyword_mask(keyword)):
+                candidates.setdefault(chunk_id, _Candidate(chunk_id)).bm25 = score
+                bm25_rank.append(chunk_id)
+            timings["bm25_ms"] = _ms(started)
+
+        started = time.perf_counter()
+        self._fuse(candidates, dense_rank, bm25_rank)
+        ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+        pool = ranked[: max(k * 4, k)]
+        self._complete(pool, query_vector)
+        if settings.use_mmr and query_vector is not None:
+            chosen = _mmr(pool, k, settings.mmr_lambda)
+        else:
+            chosen = pool[:k]
+        timings["fuse_ms"] = _ms(started)
+        return [_to_document(c, rank) for rank, c in enumerate(chosen, start=1)]
+
+    def _dense(
+        self,
+        query_vector: np.ndarray,
+        fetch: int,
+        filters: Filters,
+        candidates: dict[str, _Candidate],
+    ) -> list[str]:
+        got = self.index.passages.query(
+            query_embeddings=[query_vector.tolist()],
+            n_results=fetch,
+            where=filters.chroma_where(),
+            include=["documents", "metadatas", "distances", "embeddings"],
+        )
+        ranked: list[str] = []
+        for chunk_id, text, meta, distance, vector in zip(
+            got["ids"][0],
+            got["documents"][0],
+            got["metadatas"][0],
+            got["distances"][0],
+            got["embeddings"][0],
+            strict=True,
+        ):
+            candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+            candidate.text = text or ""
+            candidate.metadata = dict(meta or {})
+            candidate.vector = np.asarray(vector, dtype=np.float32)
+            candidate.dense = 1.0 - float(distance)
+            ranked.append(chunk_id)
+        return ranked
+
+    def _fuse(
+        self, candidates: dict[str, _Candidate], dense_rank: list[str], bm25_rank: list[str]
+    ) -> None:
+        rrf_k = self.settings.rrf_k
+        for rank, chunk_id in enumerate(dense_rank, start=1):
+            candidates[chunk_id].fused += self.settings.dense_weight / (rrf_k + rank)
+        for rank, chunk_id in enumerate(bm25_rank, start=1):
+            candidates[chunk_id].fused += self.settings.bm25_weight / (rrf_k + rank)
+
+    def _complete(self, pool: list[_Candidate], query_vector: np.ndarray | None) -> None:
+        """Fetch text, metadata and vectors of candidates only BM25 found."""
+        missing = [c.chunk_id for c in pool if not c.metadata]
+        if not missing:
+            return
+        got = self.index.passages.get(
+            ids=missing, include=["documents", "metadatas", "embeddings"]
+        )
+        by_id = {
+            chunk_id: (text, meta, vector)
+            for chunk_id, text, meta, vector in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        }
+        for candidate in pool:
+            if candidate.chunk_id in by_id:
+                text, meta, vector = by_id[candidate.chunk_id]
+                candidate.text = text or ""
+                candidate.metadata = dict(meta or {})
+                candidate.vector = np.asarray(vector, dtype=np.float32)
+                if query_vector is not None:
+                    candidate.dense = float(candidate.vector @ query_vector)
+        pool[:] = [c for c in pool if c.metadata]
+
+
+def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
+    """Maximal marginal relevance over fused scores (rescaled to [0, 1]) and cosine."""
+    if not pool:
+        return []
+    top = max(c.fused for c in pool)
+    low = min(c.fused for c in pool)
+    span = (top - low) or 1.0
+    chosen: list[_Candidate] = []
+    rest = list(pool)
+    while rest and len(chosen) < k:
+        best, best_score = None, -np.inf
+        for candidate in rest:
+            relevance = (candidate.fused - low) / span
+            redundancy = max(
+                (
+                    float(candidate.vector @ other.vector)
+                    for other in chosen
+                    if candidate.vector is not None and other.vector is not None
+                ),
+                default=0.0,
+            )
+            score = lam * relevance - (1 - lam) * redundancy
+            if score > best_score:
+                best, best_score = candidate, score
+        assert best is not None
+        chosen.append(best)
+        rest.remove(best)
+    return chosen
+
+
+def _to_document(candidate: _Candidate, rank: int) -> Document:
+    meta = dict(candidate.metadata)
+    meta.update(
+        rank=rank,
+        score=round(candidate.fused, 6),
+        dense_score=None if candidate.dense is None else round(candidate.dense, 6),
+        bm25_score=None if candidate.bm25 is None else round(candidate.bm25, 6),
+    )
+    return Document(page_content=candidate.text, metadata=meta, id=candidate.chunk_id)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+class HybridRetriever(BaseRetriever):
+    """The chain's retrieval as a LangChain retriever: ``invoke(q)`` -> ranked Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    engine: SearchEngine
+    k: int | None = None
+    filters: Filters = Filters()
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return self.engine.search(query, self.k, self.filters)
+
+
+def build_retriever(
+    settings: Settings,
+    *,
+    k: int | None = None,
+    filters: dict[str, Any] | Filters | None = None,
+    engine: SearchEngine | None = None,
+) -> HybridRetriever:
+    """The same retrieval the chain uses, as a LangChain ``BaseRetriever``."""
+    return HybridRetriever(
+        engine=engine or SearchEngine(settings),
+        k=k,
+        filters=Filters.from_mapping(filters),
+    )

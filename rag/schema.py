@@ -1,0 +1,119 @@
+"""The data that crosses module boundaries: articles, passages, answers, summaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as read from a file, before splitting."""
+
+    id: str
+    title: str
+    text: str
+    source: str = ""
+    date: str = ""  # ISO 8601 (YYYY-MM-DD) or empty when unknown
+    url: str = ""
+    origin: str = ""  # the file (and line) it came from
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of an article's text, the unit that is embedded and retrieved."""
+
+    chunk_id: str
+    article_id: str
+    position: int  # 0-based index of the passage in its article
+    start: int  # character offset into Article.text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file (or line) that could not be ingested, and why, in one line."""
+
+    origin: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+class Citation(BaseModel):
+    """The [n] of an answer: which passage supports it, quoted verbatim."""
+
+    id: int = Field(description="The n of [n] in the answer text.")
+    article_id: str
+    chunk_id: str
+    title: str = ""
+    source: str = ""
+    date: str = ""
+    url: str = ""
+    quote: str = Field(description="The supporting sentence(s), verbatim from the article.")
+    supported: bool = True
+    passage: str = Field("", description="The whole passage the quote lies in.")
+    quote_start: int = Field(-1, description="Offset of the quote in the article text.")
+    quote_end: int = -1
+
+
+class AnswerSentence(BaseModel):
+    """One sentence of an answer with the citations it carries and its support verdict."""
+
+    text: str
+    citation_ids: list[int] = Field(default_factory=list)
+    supported: bool = True
+    support_score: float | None = None
+
+
+class Answer(BaseModel):
+    """What the chain returns for one question."""
+
+    question: str
+    standalone_question: str
+    answer: str = Field(description="Answer text with [n] citation markers.")
+    citations: list[Citation] = Field(default_factory=list)
+    sentences: list[AnswerSentence] = Field(default_factory=list)
+    abstained: bool = False
+    answerer: str = "grounded"
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> list[AnswerSentence]:
+        return [s for s in self.sentences if not s.supported]
+
+
+@dataclass
+class IngestSummary:
+    """What one ingestion run did; the CLI prints it, Python callers get it back."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    duplicates: int = 0
+    passages_written: int = 0
+    passages_embedded: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "duplicates": self.duplicates,
+            "passages_written": self.passages_written,
+            "passages_embedded": self.passages_embedded,
+            "problems": [str(p) for p in self.problems],
+            "seconds": round(self.seconds, 3),
+        }

@@ -1,0 +1,98 @@
+"""Every knob of rag in one pydantic-settings object (env prefix ``RAG_``).
+
+Built at the edges (CLI, UI, eval runner, tests) and passed down; library code never
+reads the environment itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Configuration for indexing, retrieval, answering and serving."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=None, extra="ignore", validate_assignment=True
+    )
+
+    # --- where things live -------------------------------------------------------
+    index_dir: Path = Field(Path("index/chroma"), description="Chroma index folder.")
+    articles_dir: Path = Field(Path("index/articles"), description="Bundled corpus folder.")
+    collection: str = Field("articles", description="Chroma collection name (3-512 chars).")
+    chroma_host: str | None = Field(None, description="Chroma server host; None = embedded.")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+    chroma_headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers, e.g. auth tokens."
+    )
+
+    # --- embeddings -------------------------------------------------------------
+    embedding_model: str = Field(
+        BUNDLED_MODEL, description="Sentence-transformers model name or folder."
+    )
+    embedding_device: str = "cpu"
+    embedding_batch_size: int = Field(32, ge=1, le=4096)
+
+    # --- passages ---------------------------------------------------------------
+    chunk_tokens: int = Field(180, ge=16, le=2000, description="Passage size, cl100k tokens.")
+    chunk_overlap_tokens: int = Field(30, ge=0, le=1000)
+    near_duplicate_threshold: float = Field(0.85, gt=0.0, le=1.0)
+
+    # --- retrieval --------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=100, description="Passages given to the answerer.")
+    fetch_k: int = Field(40, ge=1, le=1000, description="Candidates per retriever.")
+    use_dense: bool = True
+    use_bm25: bool = True
+    use_mmr: bool = True
+    rrf_k: int = Field(60, ge=1)
+    dense_weight: float = Field(1.0, ge=0.0)
+    bm25_weight: float = Field(1.0, ge=0.0)
+    mmr_lambda: float = Field(0.75, ge=0.0, le=1.0)
+
+    # --- answering --------------------------------------------------------------
+    llm: Literal["none", "openai", "ollama"] = "none"
+    llm_model: str = Field("gpt-4o-mini", description="Model name for the LLM backend.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llm_timeout_s: float = Field(60.0, gt=0)
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    ollama_base_url: str = "http://127.0.0.1:11434"
+    max_answer_sentences: int = Field(4, ge=1, le=20)
+    abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    support_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    max_question_chars: int = Field(2000, ge=10)
+
+    # --- UI ---------------------------------------------------------------------
+    upload_max_bytes: int = Field(5_000_000, ge=1)
+    feedback_path: Path = Path("feedback/feedback.jsonl")
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not 3 <= len(value) <= 512:
+            raise ValueError(
+                f"collection name {value!r} must be 3-512 characters (a Chroma rule)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError(
+                f"chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be smaller than "
+                f"chunk_tokens ({self.chunk_tokens})"
+            )
+        return self
+
+    @property
+    def server_mode(self) -> bool:
+        return self.chroma_host is not None

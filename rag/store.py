@@ -1,0 +1,303 @@
+"""The Chroma index: a passage collection (embedded) and an article collection (records).
+
+Passages live in ``<collection>``, searched by cosine similarity through
+``langchain_chroma``; each article has one record in ``<collection>__articles`` with its
+full text, content hash and passage ids. The article record is written last, so it
+marks an article as complete: a crash before it leaves the article "changed", and the
+next ingest repairs it. Both collections live in Chroma, so a Chroma server shares
+everything between processes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.embeddings import PassageEmbeddings
+from rag.errors import IndexMissingError, ModelMismatchError, RagError
+from rag.settings import Settings
+
+ARTICLES_SUFFIX = "__articles"
+# Article records need an embedding to live in Chroma; they are never searched by it.
+_RECORD_VECTOR = [1.0]
+
+
+def date_number(date: str) -> int:
+    """YYYY-MM-DD as the integer YYYYMMDD (Chroma compares numbers only); 0 if unknown."""
+    return int(date.replace("-", "")[:8]) if date else 0
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    origin: str
+    content_hash: str
+    text_hash: str
+    minhash: str
+    chunk_ids: list[str]
+    duplicate_of: str
+    also_published_at: list[str]
+    duplicate_ids: list[str]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "date_int": date_number(self.date),
+            "url": self.url,
+            "origin": self.origin,
+            "content_hash": self.content_hash,
+            "text_hash": self.text_hash,
+            "minhash": self.minhash,
+            "chunk_ids": json.dumps(self.chunk_ids),
+            "duplicate_of": self.duplicate_of,
+            "also_published_at": json.dumps(self.also_published_at),
+            "duplicate_ids": json.dumps(self.duplicate_ids),
+        }
+
+    @classmethod
+    def from_metadata(cls, record_id: str, meta: dict[str, Any]) -> ArticleRecord:
+        return cls(
+            id=record_id,
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            date=str(meta.get("date", "")),
+            url=str(meta.get("url", "")),
+            origin=str(meta.get("origin", "")),
+            content_hash=str(meta.get("content_hash", "")),
+            text_hash=str(meta.get("text_hash", "")),
+            minhash=str(meta.get("minhash", "")),
+            chunk_ids=json.loads(str(meta.get("chunk_ids") or "[]")),
+            duplicate_of=str(meta.get("duplicate_of", "")),
+            also_published_at=json.loads(str(meta.get("also_published_at") or "[]")),
+            duplicate_ids=json.loads(str(meta.get("duplicate_ids") or "[]")),
+        )
+
+
+def make_client(settings: Settings, create: bool) -> Any:
+    """An embedded persistent client on ``index_dir``, or an HTTP client in server mode."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host,
+                port=settings.chroma_port,
+                ssl=settings.chroma_ssl,
+                headers=settings.chroma_headers or None,
+                settings=chroma_settings,
+            )
+        except Exception as exc:
+            raise RagError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:"
+                f"{settings.chroma_port} ({exc}); start it with `chroma run --path DIR "
+                f"--host {settings.chroma_host} --port {settings.chroma_port}` or unset "
+                "RAG_CHROMA_HOST"
+            ) from exc
+    index_dir = Path(settings.index_dir)
+    if not create and not (index_dir / "chroma.sqlite3").exists():
+        raise IndexMissingError(
+            f"no index at {index_dir}; build it with `rag ingest index/articles` "
+            "(or `make run`), or point RAG_INDEX_DIR at an existing index"
+        )
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(index_dir), settings=chroma_settings)
+    except PermissionError as exc:
+        raise RagError(
+            f"cannot write the index at {index_dir} ({exc.strerror}); fix its permissions "
+            "or set RAG_INDEX_DIR to a writable folder"
+        ) from exc
+    except Exception as exc:
+        raise RagError(
+            f"the index at {index_dir} is unreadable ({type(exc).__name__}: {exc}); move "
+            "it away and run `rag ingest --rebuild index/articles`"
+        ) from exc
+
+
+class ArticleIndex:
+    """Read and write passages and article records in Chroma."""
+
+    def __init__(
+        self, settings: Settings, embeddings: PassageEmbeddings, create: bool = False
+    ) -> None:
+        from langchain_chroma import Chroma
+
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = make_client(settings, create)
+        name = settings.collection
+        exists = self._exists(name)
+        if not exists and not create:
+            where = settings.chroma_host or settings.index_dir
+            raise IndexMissingError(
+                f"the index at {where} has no collection {name!r}; build it with "
+                "`rag ingest index/articles`"
+            )
+        try:
+            self.vectorstore = Chroma(
+                client=self.client,
+                collection_name=name,
+                embedding_function=embeddings,
+                collection_metadata=None if exists else {"hnsw:space": "cosine"},
+            )
+            self.passages = self.vectorstore._collection
+            self.articles = self.client.get_or_create_collection(name + ARTICLES_SUFFIX)
+        except RagError:
+            raise
+        except Exception as exc:
+            raise RagError(
+                f"cannot open collection {name!r} ({type(exc).__name__}: {exc}); "
+                "run `rag ingest --rebuild index/articles`"
+            ) from exc
+        if exists:
+            self.check_model()
+
+    def _exists(self, name: str) -> bool:
+        try:
+            self.client.get_collection(name)
+        except Exception:
+            return False
+        return True
+
+    # --- the model guard -------------------------------------------------------
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self.articles.metadata or {})
+
+    def check_model(self) -> None:
+        """Refuse to mix vectors of two models in one index."""
+        recorded = self.info.get("embedding_model")
+        if recorded and recorded != self.embeddings.model_id:
+            dim = self.info.get("embedding_dim", "?")
+            raise ModelMismatchError(
+                f"the index was built with {recorded} (dimension {dim}) but the settings ask "
+                f"for {self.embeddings.model_id}; run `rag ingest --rebuild index/articles` "
+                f"to re-embed, or set RAG_EMBEDDING_MODEL={recorded}"
+            )
+
+    def stamp(self, dimension: int | None = None) -> str:
+        """Record the model and a new revision (keyword caches compare revisions)."""
+        info = self.info
+        info["embedding_model"] = self.embeddings.model_id
+        if dimension is not None:
+            info["embedding_dim"] = dimension
+        info["revision"] = uuid.uuid4().hex
+        self.articles.modify(metadata=info)
+        return str(info["revision"])
+
+    @property
+    def revision(self) -> str:
+        return str(self.info.get("revision", ""))
+
+    # --- articles --------------------------------------------------------------
+    def records(self) -> dict[str, ArticleRecord]:
+        out: dict[str, ArticleRecord] = {}
+        for ids, metas, _ in self._paged(self.articles, include=["metadatas"]):
+            for record_id, meta in zip(ids, metas, strict=True):
+                out[record_id] = ArticleRecord.from_metadata(record_id, meta or {})
+        return out
+
+    def article_text(self, article_id: str) -> str | None:
+        got = self.articles.get(ids=[article_id], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    def put_record(self, record: ArticleRecord, text: str) -> None:
+        self.articles.upsert(
+            ids=[record.id],
+            embeddings=[_RECORD_VECTOR],
+            documents=[text],
+            metadatas=[record.metadata()],
+        )
+
+    def delete_records(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            self.articles.delete(ids=list(ids[start : start + self._batch]))
+
+    # --- passages --------------------------------------------------------------
+    @property
+    def _batch(self) -> int:
+        return min(4000, int(self.client.get_max_batch_size()))
+
+    def passage_ids_of(self, article_id: str) -> list[str]:
+        got = self.passages.get(where={"article_id": article_id}, include=[])
+        return list(got["ids"])
+
+    def existing_passage_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), self._batch):
+            got = self.passages.get(ids=list(ids[start : start + self._batch]), include=[])
+            found.update(got["ids"])
+        return found
+
+    def upsert_passages(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+        vectors: Sequence[Sequence[float]],
+    ) -> None:
+        for start in range(0, len(ids), self._batch):
+            stop = start + self._batch
+            self.passages.upsert(
+                ids=list(ids[start:stop]),
+                documents=list(texts[start:stop]),
+                metadatas=list(metadatas[start:stop]),
+                embeddings=[list(v) for v in vectors[start:stop]],
+            )
+
+    def update_passage_metadata(
+        self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]
+    ) -> None:
+        for start in range(0, len(ids), self._batch):
+            stop = start + self._batch
+            self.passages.update(ids=list(ids[start:stop]), metadatas=list(metadatas[start:stop]))
+
+    def delete_passages(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), self._batch):
+            self.passages.delete(ids=list(ids[start : start + self._batch]))
+
+    def all_passages(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        """Every passage, a page at a time: (ids, metadatas, documents)."""
+        yield from self._paged(self.passages, include=["metadatas", "documents"])
+
+    def passage_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self.passages.get(ids=list(ids), include=["embeddings"])
+        return {
+            i: list(map(float, v)) for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
+    def _paged(
+        self, collection: Any, include: list[str]
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        offset = 0
+        page = self._batch
+        while True:
+            got = collection.get(include=include, limit=page, offset=offset)
+            ids = list(got["ids"])
+            if not ids:
+                return
+            metas = list(got.get("metadatas") or [{}] * len(ids))
+            docs = list(got.get("documents") or [""] * len(ids))
+            yield ids, metas, docs
+            offset += len(ids)
+
+    def count_passages(self) -> int:
+        return int(self.passages.count())
+
+    def count_articles(self) -> int:
+        return int(self.articles.count())

@@ -1,0 +1,98 @@
+"""The `rag` command: summaries, JSON, exit codes and messages (no tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+
+from .conftest import REPO
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"RAG_INDEX_DIR": str(tmp_path / "index"), "RAG_EMBEDDING_MODEL": "hashing",
+            "RAG_ABSTAIN_THRESHOLD": "0.3"}
+
+
+def test_ingest_stats_ask(corpus: Path, env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ingest", str(corpus), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["added"] == 3 and summary["problems"] == []
+
+    result = runner.invoke(app, ["ingest", str(corpus)], env=env)
+    assert result.exit_code == 0
+    assert "0 added, 0 updated, 3 unchanged" in result.stdout
+
+    result = runner.invoke(app, ["stats", "--json"], env=env)
+    stats = json.loads(result.stdout)
+    assert stats["articles"] == 3 and stats["model"] == "hashing:256"
+
+    result = runner.invoke(app, ["ask", "Who scored twice in the final?", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["citations"][0]["title"] == "Local club wins the cup"
+
+    result = runner.invoke(app, ["ask", "Who scored twice in the final?"], env=env)
+    assert "Sources:" in result.stdout and "[1] Local club wins the cup" in result.stdout
+
+    result = runner.invoke(
+        app, ["ask", "What happened?", "--source", "news.test", "--json"], env=env
+    )
+    assert {c["source"] for c in json.loads(result.stdout)["citations"]} <= {"news.test"}
+
+
+def test_skipped_input_exits_non_zero(corpus: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    (corpus / "empty.md").write_text("")
+    result = runner.invoke(app, ["ingest", str(corpus), str(tmp_path / "missing")], env=env)
+    assert result.exit_code == 1
+    assert "empty.md: empty file" in result.stderr
+    assert "no such file or folder" in result.stderr
+    assert "3 added" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ask", "   "], "question is empty"),
+        (["ask", "x" * 100_000], "over the limit"),
+        (["ask", "What?", "--date-from", "soon"], "ISO date"),
+    ],
+)
+def test_bad_questions_are_clear(
+    corpus: Path, env: dict[str, str], args: list[str], message: str
+) -> None:
+    runner.invoke(app, ["ingest", str(corpus)], env=env)
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_no_index_and_bad_settings(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ask", "Anything?"], env=env)
+    assert result.exit_code == 1 and "rag ingest" in result.stderr
+    result = runner.invoke(app, ["stats"], env={**env, "RAG_COLLECTION": "ab"})
+    assert result.exit_code == 2 and "3-512 characters" in result.stderr
+
+
+def test_real_process_exit_code(tmp_path: Path) -> None:
+    """The installed console script, in a fresh process: a clean message and exit 1."""
+    rag = Path(sys.executable).parent / "rag"
+    done = subprocess.run(
+        [str(rag), "ask", "Why?", "--index-dir", str(tmp_path / "nothing")],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "RAG_EMBEDDING_MODEL": "hashing"},
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: no index at")
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,109 @@
+"""Hybrid retrieval on a real on-disk index (fake embeddings): filters, parts, freshness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.ingest import ingest
+from rag.retrieval import Filters, SearchEngine, build_retriever
+from rag.settings import Settings
+
+from .conftest import write_article
+
+META_KEYS = {"article_id", "chunk_id", "title", "source", "date", "url", "start", "end"}
+
+
+@pytest.fixture
+def engine(corpus: Path, hashing_settings: Settings) -> SearchEngine:
+    ingest([corpus], hashing_settings)
+    return SearchEngine(hashing_settings)
+
+
+def titles(docs: list) -> list[str]:  # type: ignore[type-arg]
+    return [d.metadata["title"] for d in docs]
+
+
+def test_retriever_is_a_langchain_retriever(corpus: Path, hashing_settings: Settings) -> None:
+    from langchain_core.retrievers import BaseRetriever
+
+    ingest([corpus], hashing_settings)
+    retriever = build_retriever(hashing_settings, k=2)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("volcano lava Iceland")
+    assert 1 <= len(docs) <= 2
+    assert docs[0].metadata["title"] == "Volcano erupts in Iceland"
+    assert META_KEYS <= set(docs[0].metadata)
+    assert [d.metadata["rank"] for d in docs] == list(range(1, len(docs) + 1))
+    batch = retriever.batch(["budget vote", "football cup"])
+    assert titles(batch[0])[0] == "Parliament passes budget"
+    assert titles(batch[1])[0] == "Local club wins the cup"
+
+
+def test_filters_restrict_results(engine: SearchEngine) -> None:
+    query = "what happened"
+    only_news = engine.search(query, 5, Filters(sources=("news.test",)))
+    assert only_news and {d.metadata["source"] for d in only_news} == {"news.test"}
+    dated = engine.search(query, 5, Filters(date_from="2025-02-01", date_to="2025-02-28"))
+    assert titles(dated) == ["Parliament passes budget"]
+    volcano_id = engine.search("volcano", 1)[0].metadata["article_id"]
+    by_id = engine.search("football cup", 5, Filters(article_ids=(volcano_id,)))
+    assert {d.metadata["article_id"] for d in by_id} == {volcano_id}
+    nothing = engine.search(query, 5, Filters(sources=("nowhere.test",)))
+    assert nothing == []
+
+
+def test_filters_validate() -> None:
+    with pytest.raises(ValueError, match="unknown filter"):
+        Filters.from_mapping({"outlet": "x"})
+    with pytest.raises(ValueError, match="ISO date"):
+        Filters.from_mapping({"date_from": "yesterday"})
+    assert Filters.from_mapping({"sources": "a.test"}).sources == ("a.test",)
+
+
+@pytest.mark.parametrize(
+    "switches",
+    [
+        {"use_dense": False},
+        {"use_bm25": False},
+        {"use_mmr": False},
+        {"use_dense": False, "use_mmr": False},
+    ],
+)
+def test_each_part_can_be_switched_off(
+    corpus: Path, hashing_settings: Settings, switches: dict[str, bool]
+) -> None:
+    ingest([corpus], hashing_settings)
+    settings = hashing_settings.model_copy(update=switches)
+    docs = SearchEngine(settings).search("budget vote parliament", 3)
+    assert docs[0].metadata["title"] == "Parliament passes budget"
+    if not settings.use_dense and not settings.use_mmr:
+        assert all(d.metadata["dense_score"] is None for d in docs)
+    if not settings.use_bm25:
+        assert all(d.metadata["bm25_score"] is None for d in docs)
+
+
+def test_mmr_avoids_near_copies(tmp_path: Path, hashing_settings: Settings) -> None:
+    folder = tmp_path / "many"
+    text = "The central bank raised interest rates by half a point to fight inflation."
+    for i in range(4):
+        # Same story, different outlets: different enough not to be merged as duplicates.
+        write_article(folder, f"rate{i}.md", f"Rates up {i}", f"{text} Outlet note {i}.")
+    write_article(folder, "other.md", "Bank and jobs",
+                  "Interest rates matter to the jobs market, the labour minister said.")
+    ingest([folder], hashing_settings)
+    with_mmr = SearchEngine(hashing_settings.model_copy(update={"mmr_lambda": 0.3}))
+    docs = with_mmr.search("central bank interest rates", 2)
+    assert "Bank and jobs" in titles(docs)
+
+
+def test_reader_sees_another_writers_articles(corpus: Path, hashing_settings: Settings) -> None:
+    ingest([corpus], hashing_settings)
+    engine = SearchEngine(hashing_settings)
+    assert engine.search("glacier melting record", 3)[0].metadata["title"] != "Glacier"
+    extra = corpus.parent / "extra"
+    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record this summer.")
+    ingest([extra], hashing_settings)  # as another process would
+    engine._checked_at = 0.0  # skip the wait between revision checks
+    assert engine.search("glacier melting record", 3)[0].metadata["title"] == "Glacier"

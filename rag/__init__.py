@@ -23,7 +23,10 @@ _EXPORTS = {
     "RagError": "rag.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [  # noqa: RUF022 - grouped by role, not alphabetically
+    "Settings", "ingest", "build_chain", "build_retriever",
+    "Answer", "Citation", "IngestSummary", "RagError",
+]
 
 if TYPE_CHECKING:
     from rag.chain import build_chain

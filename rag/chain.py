@@ -43,11 +43,11 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.answerer = answerer or make_answerer(settings, engine)
 
     @property
-    def InputType(self) -> type:  # noqa: N802 - LangChain's name
+    def InputType(self) -> type:
         return dict
 
     @property
-    def OutputType(self) -> type[Answer]:  # noqa: N802 - LangChain's name
+    def OutputType(self) -> type[Answer]:
         return Answer
 
     # --- inputs ------------------------------------------------------------------
@@ -89,6 +89,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def _run(self, inputs: dict[str, Any] | str) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question, history, filters, k = self._parse(inputs)
+        as_of = inputs.get("as_of") if isinstance(inputs, dict) else None
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
@@ -96,7 +97,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         timings["condense_ms"] = _ms(t0)
 
         t0 = time.perf_counter()
-        passages = self.engine.search(standalone, k, filters, timings)
+        passages = self.engine.search(standalone, k, filters, timings, as_of=as_of)
         timings["retrieve_ms"] = _ms(t0)
 
         t0 = time.perf_counter()

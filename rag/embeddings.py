@@ -118,11 +118,10 @@ class SentenceTransformerEmbeddings(PassageEmbeddings):
         return self._model
 
     @cached_property
-    def dimension(self) -> int:  # type: ignore[override]
+    def dimension(self) -> int:
         model = self._load()
-        getter = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        getter = getattr(model, "get_embedding_dimension", None)
+        getter = getter or model.get_sentence_embedding_dimension
         return int(getter())
 
     @property
@@ -137,10 +136,10 @@ class SentenceTransformerEmbeddings(PassageEmbeddings):
         return self.count_model_tokens(text) <= self.max_tokens
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()  # type: ignore[no-any-return]
+        return self.encode(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+        return self.encode([text])[0].tolist()
 
     def encode(self, texts: list[str], show_progress: bool = False) -> Any:
         """Unit-length float32 vectors as a numpy array (cosine = dot product)."""

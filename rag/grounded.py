@@ -9,6 +9,7 @@ something loosely related. It never writes a word of its own beyond that abstent
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -246,13 +247,13 @@ def _overlap(question_terms: list[str], sentence_terms: list[str]) -> float:
     unique = list(dict.fromkeys(question_terms))
     hits = sum(any(_term_match(q, t) for t in sentence_terms) for q in unique)
     coverage = hits / len(unique)
-    pairs = list(zip(question_terms, question_terms[1:], strict=False))
+    pairs = list(itertools.pairwise(question_terms))
     if not pairs:
         return coverage
     adjacent = sum(
         any(
             _term_match(a, x) and _term_match(b, y)
-            for x, y in zip(sentence_terms, sentence_terms[1:], strict=False)
+            for x, y in itertools.pairwise(sentence_terms)
         )
         for a, b in pairs
     )

@@ -9,10 +9,12 @@ drops articles whose files are gone.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -58,11 +60,27 @@ def content_hash(article: Article, settings: Settings) -> str:
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+#: Raises IndexLockedError when this writer may no longer write (its lease was lost).
+WriteGuard = Callable[[], None]
+# How often a waiting writer asks again whether the lock is free.
+_LOCK_POLL_S = 0.5
+
+
+def _lock_owner() -> str:
+    return f"pid {os.getpid()} on {socket.gethostname()}"
+
+
 @contextlib.contextmanager
-def ingest_lock(settings: Settings) -> Iterator[None]:
-    """One writer per embedded index; a second one stops with a clear message."""
+def ingest_lock(settings: Settings) -> Iterator[WriteGuard]:
+    """One writer per index; a second one waits ``ingest_lock_wait_s``, then stops.
+
+    Embedded: an fcntl lock on ``<index_dir>/.ingest.lock`` (released by the kernel when
+    the holder dies). Server mode: a lease in the Chroma server (see ChromaLease), since
+    writers on other machines share no file system.
+    """
     if settings.chroma_host:
-        yield  # a server serialises writes itself
+        with _server_lock(settings) as guard:
+            yield guard
         return
     index_dir = Path(settings.index_dir)
     try:
@@ -74,23 +92,56 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
             "permissions or set RAG_INDEX_DIR to a writable folder"
         ) from exc
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise IndexLockedError(
-                f"another `rag ingest` ({holder}) is writing {index_dir}; wait for it to "
-                "finish and run this again"
-            ) from None
+        deadline = time.monotonic() + settings.ingest_lock_wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise IndexLockedError(
+                        f"another `rag ingest` ({holder}) is writing {index_dir}; wait for "
+                        "it to finish and run this again (RAG_INGEST_LOCK_WAIT_S=600 "
+                        "makes ingest wait for it)"
+                    ) from None
+                time.sleep(_LOCK_POLL_S)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"pid {os.getpid()}")
+        handle.write(_lock_owner())
         handle.flush()
         try:
-            yield
+            yield lambda: None  # the kernel lock cannot be lost while we live
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _server_lock(settings: Settings) -> Iterator[WriteGuard]:
+    from rag.store import ChromaLease, make_client
+
+    lease = ChromaLease(
+        make_client(settings, create=True), settings.collection, _lock_owner(),
+        settings.ingest_lock_ttl_s,
+    )
+    deadline = time.monotonic() + settings.ingest_lock_wait_s
+    while (holder := lease.try_acquire()) is not None:
+        if time.monotonic() >= deadline:
+            expires = float(holder.get("expires_at", 0.0))
+            left = max(0.0, expires - time.time())
+            raise IndexLockedError(
+                f"another `rag ingest` ({holder.get('owner', 'unknown')}) is writing "
+                f"collection {settings.collection!r} on {settings.chroma_host}:"
+                f"{settings.chroma_port}; wait for it to finish and run this again. If it "
+                f"died, its lock expires in {left:.0f} s (RAG_INGEST_LOCK_WAIT_S=600 makes "
+                "ingest wait)"
+            )
+        time.sleep(_LOCK_POLL_S)
+    try:
+        yield lease.check
+    finally:
+        lease.release()
 
 
 @dataclass
@@ -146,11 +197,18 @@ def ingest(
     if not articles and not problems:
         problems.append(Problem(", ".join(map(str, paths)) or "(no paths)", "no articles found"))
     embeddings = embeddings or make_embeddings(settings)
-    with ingest_lock(settings):
-        if rebuild:
-            _drop_collections(settings)
-        index = ArticleIndex(settings, embeddings, create=True)
-        summary = _Ingestion(index, settings, embeddings, progress).run(articles, prune)
+    with ingest_lock(settings) as guard:
+        try:
+            if rebuild:
+                _drop_collections(settings)
+            index = ArticleIndex(settings, embeddings, create=True)
+            summary = _Ingestion(index, settings, embeddings, progress, guard).run(
+                articles, prune
+            )
+        except RagError:
+            raise
+        except Exception as exc:
+            raise _write_failure(exc, settings) from exc
     summary.problems = problems + summary.problems
     if not articles and not summary.removed:
         summary.problems.append(
@@ -158,6 +216,33 @@ def ingest(
         )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_failure(exc: Exception, settings: Settings) -> RagError:
+    """A failed write (full disk, read-only folder, server gone) as a message to act on.
+
+    Whatever was written stays consistent: article records are written after their
+    passages, so the next run redoes exactly the articles this one did not finish.
+    """
+    where = (
+        f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else f"the index at {settings.index_dir}"
+    )
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code == errno.ENOSPC or "disk is full" in lowered or "no space" in lowered:
+        fix = "free disk space"
+    elif code == errno.EROFS or "read-only" in lowered or "readonly" in lowered:
+        fix = "make the folder writable (or point RAG_INDEX_DIR at a writable copy)"
+    else:
+        fix = "fix the cause above"
+    return RagError(
+        f"writing {where} failed ({text[:300]}); articles indexed before are kept. "
+        f"{fix[0].upper() + fix[1:]}, then run the same `rag ingest` again: it resumes "
+        "where this run stopped"
+    )
 
 
 def _drop_collections(settings: Settings) -> None:
@@ -181,11 +266,13 @@ class _Ingestion:
         settings: Settings,
         embeddings: PassageEmbeddings,
         progress: ProgressCallback | None,
+        guard: WriteGuard | None = None,
     ) -> None:
         self.index = index
         self.settings = settings
         self.embeddings = embeddings
         self.progress = progress
+        self.guard = guard or (lambda: None)
         self.summary = IngestSummary()
         self.records = index.records()
         self.dups = DuplicateFinder(settings.near_duplicate_threshold)
@@ -196,16 +283,19 @@ class _Ingestion:
         self.duplicates: list[tuple[Article, ArticleRecord | None, str, str, str, str]] = []
 
     def run(self, articles: list[Article], prune: bool) -> IngestSummary:
+        # Prune first: a pruned article's duplicates are then indexed in this same run.
+        if prune:
+            self._prune(articles)
+        current = {a.id for a in articles}
+        queue = articles + [a for a in self._orphaned_duplicates() if a.id not in current]
         pending: list[_Pending] = []
-        for article in articles:
+        for article in queue:
             item = self._classify(article)
             if item is not None:
                 pending.append(item)
         self._embed_and_write(pending)
         for duplicate in self.duplicates:
             self._store_duplicate(*duplicate)
-        if prune:
-            self._prune(articles)
         if self.changed or not self._keyword_fresh():
             revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
                 self.index.revision or self.index.stamp(self.embeddings.dimension)
@@ -213,7 +303,40 @@ class _Ingestion:
             KeywordIndex.build(self._passage_rows(), revision).save(keyword_dir(self.settings))
         return self.summary
 
+    def _touch(self) -> None:
+        """Call before any write: moves the revision, so every BM25 cache is stale.
+
+        Without this a run killed after writing passages but before its final stamp
+        would leave caches that look current yet lack (or still hold) those passages.
+        """
+        self.guard()
+        if not self.changed:
+            self.index.stamp(self.embeddings.dimension)
+            self.changed = True
+
     # --- deciding ----------------------------------------------------------------
+    def _orphaned_duplicates(self) -> list[Article]:
+        """Duplicates whose original is gone (pruned now, or by a run that was killed).
+
+        Their text is in their record, so they are indexed again as articles of their
+        own even when their file is not part of this run: nothing is lost.
+        """
+        orphans: list[Article] = []
+        for record in list(self.records.values()):
+            original = self.records.get(record.duplicate_of) if record.duplicate_of else None
+            if not record.duplicate_of or (original is not None and not original.duplicate_of):
+                continue
+            del self.records[record.id]  # re-decided from scratch; its record is rewritten
+            text = self.index.article_text(record.id)
+            if text:
+                orphans.append(
+                    Article(
+                        id=record.id, title=record.title, text=text, source=record.source,
+                        date=record.date, url=record.url, origin=record.origin,
+                    )
+                )
+        return orphans
+
     def _classify(self, article: Article) -> _Pending | None:
         old = self.records.get(article.id)
         digest = content_hash(article, self.settings)
@@ -221,6 +344,13 @@ class _Ingestion:
             self.summary.unchanged += 1
             if old.origin != article.origin:
                 self._rewrite_record(old, origin=article.origin, text=article.text)
+            linked = self.records.get(old.duplicate_of) if old.duplicate_of else None
+            if linked is not None and old.id not in linked.duplicate_ids:
+                # A run killed between storing this duplicate and linking it: link now.
+                also = list(linked.also_published_at)
+                if old.url and old.url not in also and old.url != linked.url:
+                    also.append(old.url)
+                self._relink(linked, also, sorted({*linked.duplicate_ids, old.id}))
             return None
         t_hash = text_hash(article.text)
         signature = minhash(article.text)
@@ -294,6 +424,7 @@ class _Ingestion:
         t_hash: str,
         signature: str,
     ) -> None:
+        self._touch()
         self.summary.duplicates += 1
         if old is None:
             self.summary.added += 1
@@ -321,6 +452,7 @@ class _Ingestion:
         """Refresh an article's duplicate links on its record and its passages."""
         if also == original.also_published_at and dup_ids == original.duplicate_ids:
             return
+        self._touch()
         updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
                                    "duplicate_ids": dup_ids})
         text = self.index.article_text(original.id) or ""
@@ -363,6 +495,7 @@ class _Ingestion:
                 self.progress(done, total)
 
     def _write_group(self, group: list[_Pending]) -> int:
+        self._touch()
         texts = [
             embedding_text(item.article.title, item.passages[i].text)
             for item in group
@@ -402,7 +535,8 @@ class _Ingestion:
         doomed = []
         for record in self.records.values():
             origin = record.origin
-            gone = bool(origin) and not Path(origin).exists()
+            # An id read in this run is present, wherever its file now is.
+            gone = bool(origin) and record.id not in seen and not Path(origin).exists()
             # A file read in this run that no longer holds the article (JSONL line removed).
             dropped = origin in read_origins and record.id not in seen
             if gone or dropped:
@@ -411,6 +545,7 @@ class _Ingestion:
             self._remove(record)
 
     def _remove(self, record: ArticleRecord) -> None:
+        self._touch()
         self.index.delete_passages(self.index.passage_ids_of(record.id))
         self.index.delete_records([record.id])
         self.records.pop(record.id, None)
@@ -422,12 +557,8 @@ class _Ingestion:
             also = [u for u in original.also_published_at if u != record.url]
             dup_ids = [i for i in original.duplicate_ids if i != record.id]
             self._relink(original, also, dup_ids)
-        for dup_id in record.duplicate_ids:
-            # Its duplicates lose their original; they are indexed afresh on the next
-            # ingest of their files.
-            if dup_id in self.records:
-                self.index.delete_records([dup_id])
-                self.records.pop(dup_id, None)
+        # Its duplicates lose their original: run() indexes them as articles of their own
+        # (see _orphaned_duplicates); their records stay until then, so a crash loses none.
 
     # --- keyword index -----------------------------------------------------------
     def _keyword_fresh(self) -> bool:

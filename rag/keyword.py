@@ -7,11 +7,13 @@ processes against one Chroma server all see the same articles.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,18 @@ import numpy as np
 from rag.text import TOKENIZER_VERSION, content_terms
 
 _META = "rag-keyword.json"
+# Temporary folders older than this were left by a killed save; younger ones may be live.
+_LEFTOVER_S = 600.0
+
+
+def _sweep_leftovers(folder: Path) -> None:
+    """Remove temporary and ".old" folders that a killed save left beside ``folder``."""
+    now = time.time()
+    for pattern in (".keyword-*", f"{folder.name}.old-*"):
+        for path in folder.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > _LEFTOVER_S:
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
@@ -50,6 +64,14 @@ class KeywordIndex:
         self._sources = np.array(facts.sources, dtype=object)
         self._dates = np.array(facts.dates, dtype=np.int64)
         self._lock = threading.Lock()
+        self._positions = {chunk_id: i for i, chunk_id in enumerate(facts.ids)}
+
+    def article_of(self, chunk_id: str) -> tuple[str, int]:
+        """(article id, date as YYYYMMDD) of a passage the index holds."""
+        position = self._positions.get(chunk_id)
+        if position is None:
+            return "", 0
+        return self.facts.article_ids[position], self.facts.dates[position]
 
     def __len__(self) -> int:
         return len(self.facts.ids)
@@ -85,11 +107,19 @@ class KeywordIndex:
             **self.facts.__dict__,
         }
         (tmp / _META).write_text(json.dumps(meta))
-        old = folder.with_name(folder.name + ".old")
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(tmp, folder)
+        old = folder.with_name(f"{folder.name}.old-{os.getpid()}-{threading.get_ident()}")
+        try:
+            # Two savers at once (processes sharing a cache folder, or a reader saving
+            # while an ingest does): each uses its own ".old" name; the loser's rename
+            # fails and its copy is dropped. Readers compare revisions, so a cache that
+            # lost the race is rebuilt by whoever needs it.
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+        _sweep_leftovers(folder)
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:

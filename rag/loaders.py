@@ -26,6 +26,12 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 SUPPORTED_LIST = " ".join(sorted(SUPPORTED_SUFFIXES))
 # One article file larger than this is almost surely not an article (JSONL is streamed).
 MAX_ARTICLE_BYTES = 20_000_000
+# Control characters other than tab and newline: never part of an article, and NUL
+# breaks text handling downstream.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Fields that hold one value; a list or mapping there is a mistake (or a YAML alias
+# bomb, whose str() would take exponential time and memory).
+_SCALAR_FIELDS = ("id", "title", "source", "date", "url")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -115,7 +121,7 @@ def _decode(raw: bytes) -> str:
 
 def _clean_text(text: str) -> str:
     """Normalise line endings and trailing space; keep paragraph breaks."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [line.rstrip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -142,12 +148,21 @@ def normalise_date(value: str, origin: str) -> str:
         ) from None
 
 
+def _check_scalars(meta: dict[str, Any]) -> None:
+    for key in _SCALAR_FIELDS:
+        if isinstance(meta.get(key), (list, dict, set, tuple)):
+            raise LoadError(f"field {key!r} holds a list or mapping; give it a single value")
+
+
 def _make_article(
     origin: str, meta: dict[str, Any], title: str, body: str, fallback_key: str
 ) -> Article:
+    _check_scalars(meta)
     text = _clean_text(body)
     if not text:
         raise LoadError("no article text after the title/front matter; add the text")
+    if not any(ch.isalnum() for ch in text):
+        raise LoadError("the article text has no words in it (only punctuation); add the text")
     url = _as_str(meta.get("url"))
     # Stable identity, so a changed article replaces its old passages: an explicit id,
     # else the URL, else the file it came from.
@@ -172,6 +187,10 @@ def _article_from_markdown(path: Path, text: str) -> Article:
     if match:
         try:
             loaded = yaml.safe_load(match.group(1))
+        except RecursionError:
+            raise LoadError(
+                "front matter is nested too deeply to read; keep it to key: value lines"
+            ) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark is not None else ""
@@ -181,6 +200,7 @@ def _article_from_markdown(path: Path, text: str) -> Article:
         if loaded is not None and not isinstance(loaded, dict):
             raise LoadError("front matter is not a key: value mapping; fix the --- block")
         meta = loaded or {}
+        _check_scalars(meta)
         body = text[match.end() :]
     elif text.startswith("---\n"):
         raise LoadError("front matter opened with --- but never closed; add the closing ---")
@@ -198,7 +218,9 @@ def _article_from_markdown(path: Path, text: str) -> Article:
 class _VisibleText(HTMLParser):
     """Collect the visible text of a page and its <title>."""
 
-    _HIDDEN: ClassVar[set[str]] = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
+    _HIDDEN: ClassVar[set[str]] = {
+        "script", "style", "noscript", "template", "head", "svg", "iframe",
+    }
     _BLOCK: ClassVar[set[str]] = {
         "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
         "article", "header", "footer", "blockquote", "pre", "ul", "ol", "table", "hr",
@@ -262,6 +284,13 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
                 continue
             any_line = True
             origin = f"{path}:{number}"
+            if len(raw) > MAX_ARTICLE_BYTES:
+                yield Problem(
+                    origin,
+                    f"line is {len(raw):,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for "
+                    "one article; split the article",
+                )
+                continue
             try:
                 line = raw.decode("utf-8-sig")
                 record = json.loads(line)
@@ -271,8 +300,21 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
             except json.JSONDecodeError as exc:
                 yield Problem(origin, f"malformed JSON ({exc.msg}); fix or remove this line")
                 continue
+            except RecursionError:
+                yield Problem(origin, "JSON nested too deeply to read; fix or remove this line")
+                continue
             if not isinstance(record, dict):
                 yield Problem(origin, 'line is not a JSON object; expected {"id", "title", "text"}')
+                continue
+            if not isinstance(record.get("text"), str):
+                yield Problem(
+                    origin, 'the "text" field must be a string; put the article text there'
+                )
+                continue
+            try:
+                _check_scalars(record)
+            except LoadError as exc:
+                yield Problem(origin, str(exc))
                 continue
             if not _as_str(record.get("text")):
                 yield Problem(origin, "no \"text\" field (or it is empty); add the article text")

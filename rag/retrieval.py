@@ -105,6 +105,8 @@ class _Candidate:
     dense: float | None = None  # cosine similarity to the question
     bm25: float | None = None
     fused: float = 0.0
+    article_id: str = ""
+    date_int: int = 0
 
 
 class SearchEngine:
@@ -154,7 +156,10 @@ class SearchEngine:
         k: int | None = None,
         filters: Filters | None = None,
         timings: dict[str, float] | None = None,
+        as_of: str | None = None,
     ) -> list[Document]:
+        """The ``k`` best passages for ``query``; ``as_of`` (YYYY-MM-DD) favours news
+        published shortly before that day when ``recency_weight`` is set."""
         settings = self.settings
         k = k or settings.top_k
         filters = filters or Filters()
@@ -178,12 +183,17 @@ class SearchEngine:
             started = time.perf_counter()
             keyword = self.keyword()
             for chunk_id, score in keyword.search(query, fetch, filters.keyword_mask(keyword)):
-                candidates.setdefault(chunk_id, _Candidate(chunk_id)).bm25 = score
+                candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+                candidate.bm25 = score
+                if not candidate.article_id:
+                    candidate.article_id, candidate.date_int = keyword.article_of(chunk_id)
                 bm25_rank.append(chunk_id)
             timings["bm25_ms"] = _ms(started)
 
         started = time.perf_counter()
         self._fuse(candidates, dense_rank, bm25_rank)
+        if as_of and settings.recency_weight > 0:
+            _favour_recent(candidates.values(), as_of, settings)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         pool = ranked[: max(k * 4, k)]
         self._complete(pool, query_vector)
@@ -221,17 +231,37 @@ class SearchEngine:
             candidate.metadata = dict(meta or {})
             candidate.vector = np.asarray(vector, dtype=np.float32)
             candidate.dense = 1.0 - float(distance)
+            candidate.article_id = str(candidate.metadata.get("article_id", ""))
+            candidate.date_int = int(candidate.metadata.get("date_int", 0) or 0)
             ranked.append(chunk_id)
         return ranked
 
     def _fuse(
         self, candidates: dict[str, _Candidate], dense_rank: list[str], bm25_rank: list[str]
     ) -> None:
-        rrf_k = self.settings.rrf_k
-        for rank, chunk_id in enumerate(dense_rank, start=1):
-            candidates[chunk_id].fused += self.settings.dense_weight / (rrf_k + rank)
-        for rank, chunk_id in enumerate(bm25_rank, start=1):
-            candidates[chunk_id].fused += self.settings.bm25_weight / (rrf_k + rank)
+        settings = self.settings
+        lists = [(dense_rank, settings.dense_weight), (bm25_rank, settings.bm25_weight)]
+        if settings.fusion == "passage":
+            for ranking, weight in lists:
+                for rank, chunk_id in enumerate(ranking, start=1):
+                    candidates[chunk_id].fused += weight / (settings.rrf_k + rank)
+            return
+        # Article-level: an article ranks by its best passage in each list; passages
+        # then follow their article's score (ties broken by their own rank).
+        article_score: dict[str, float] = {}
+        for ranking, weight in lists:
+            article_rank: dict[str, int] = {}
+            for chunk_id in ranking:
+                article = candidates[chunk_id].article_id
+                article_rank.setdefault(article, len(article_rank) + 1)
+            for article, rank in article_rank.items():
+                article_score[article] = article_score.get(article, 0.0) + weight / (
+                    settings.rrf_k + rank
+                )
+            for rank, chunk_id in enumerate(ranking, start=1):
+                candidates[chunk_id].fused += 1e-3 * weight / (settings.rrf_k + rank)
+        for candidate in candidates.values():
+            candidate.fused += article_score.get(candidate.article_id, 0.0)
 
     def _complete(self, pool: list[_Candidate], query_vector: np.ndarray | None) -> None:
         """Fetch text, metadata and vectors of candidates only BM25 found."""
@@ -256,6 +286,21 @@ class SearchEngine:
                 if query_vector is not None:
                     candidate.dense = float(candidate.vector @ query_vector)
         pool[:] = [c for c in pool if c.metadata]
+
+
+def _favour_recent(candidates: Any, as_of: str, settings: Settings) -> None:
+    """News questions ask about this week: boost articles from the days before ``as_of``."""
+    import datetime as dt
+
+    day = dt.date.fromisoformat(normalise_date(as_of, "as_of"))
+    for candidate in candidates:
+        if not candidate.date_int:
+            continue
+        text = str(candidate.date_int)
+        published = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        age = (day - published).days
+        if -1 <= age <= settings.recency_days:
+            candidate.fused *= 1.0 + settings.recency_weight
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

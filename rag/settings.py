@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0.0)
     bm25_weight: float = Field(1.0, ge=0.0)
     mmr_lambda: float = Field(0.75, ge=0.0, le=1.0)
+    fusion: Literal["passage", "article"] = Field(
+        "passage", description="Fuse ranks per passage, or per article (best passage)."
+    )
+    recency_days: int = Field(
+        7, ge=0, le=3650, description="With an as_of date: articles this recent are favoured."
+    )
+    recency_weight: float = Field(
+        0.0, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
+    )
 
     # --- answering --------------------------------------------------------------
     llm: Literal["none", "openai", "ollama"] = "none"
@@ -96,3 +105,11 @@ class Settings(BaseSettings):
     @property
     def server_mode(self) -> bool:
         return self.chroma_host is not None
+
+    # --- ingest locking (issue 7) ---------------------------------------------------
+    # A second `rag ingest` on the same index waits this long for the first to finish,
+    # then stops with a clear message (0 = stop at once). Applies to both modes.
+    ingest_lock_wait_s: float = Field(0.0, ge=0.0, le=86_400.0)
+    # Server mode: the ingest lock is a lease in Chroma that the holder renews every
+    # ttl/3 seconds; a writer that died is presumed gone after this long.
+    ingest_lock_ttl_s: float = Field(60.0, ge=1.0, le=86_400.0)

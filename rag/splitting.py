@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rag.schema import Article, Passage
 
@@ -26,7 +27,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 
 @lru_cache(maxsize=1)
-def _encoding():  # type: ignore[no-untyped-def]
+def _encoding() -> Any:
     import tiktoken
 
     return tiktoken.get_encoding(ENCODING)
@@ -67,9 +68,7 @@ def _is_abbreviation(word: str, text: str, stop: int) -> bool:
     if lowered in _ABBREVIATIONS:
         return True
     # Initials such as "J." in "John F. Kennedy": a single capital letter.
-    if len(word) == 1 and word.isupper():
-        return True
-    return False
+    return bool(len(word) == 1 and word.isupper())
 
 
 def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

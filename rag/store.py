@@ -10,7 +10,10 @@ everything between processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.embeddings import PassageEmbeddings
-from rag.errors import IndexMissingError, ModelMismatchError, RagError
+from rag.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
 from rag.settings import Settings
 
 ARTICLES_SUFFIX = "__articles"
@@ -152,8 +155,9 @@ class ArticleIndex:
                 embedding_function=embeddings,
                 collection_metadata=None if exists else {"hnsw:space": "cosine"},
             )
-            self.passages = self.vectorstore._collection
-            self.articles = self.client.get_or_create_collection(name + ARTICLES_SUFFIX)
+            # Chroma's result types are all Optional; these handles are used untyped.
+            self.passages: Any = self.vectorstore._collection
+            self.articles: Any = self.client.get_or_create_collection(name + ARTICLES_SUFFIX)
         except RagError:
             raise
         except Exception as exc:
@@ -174,7 +178,15 @@ class ArticleIndex:
     # --- the model guard -------------------------------------------------------
     @property
     def info(self) -> dict[str, Any]:
-        return dict(self.articles.metadata or {})
+        """The article collection's metadata as stored now.
+
+        Read from Chroma each time: a Collection handle caches metadata from when it was
+        opened, so another process's (or handle's) revision stamp would go unseen.
+        """
+        try:
+            return dict(self.client.get_collection(self.articles.name).metadata or {})
+        except Exception:  # dropped meanwhile (a rebuild): the handle's copy is all we have
+            return dict(self.articles.metadata or {})
 
     def check_model(self) -> None:
         """Refuse to mix vectors of two models in one index."""
@@ -301,3 +313,94 @@ class ArticleIndex:
 
     def count_articles(self) -> int:
         return int(self.articles.count())
+
+
+LOCK_SUFFIX = "__lock"
+
+
+class ChromaLease:
+    """The ingest lock of a Chroma server: a lock collection with an owner and an expiry.
+
+    ``create_collection`` fails when the name exists, atomically on the server, so at most
+    one writer holds ``<collection>__lock`` however many machines ask. The holder renews
+    the expiry from a background thread; a lease whose holder died (SIGKILL, lost
+    machine) expires after ``ttl_s`` and the next writer breaks it. Breaking renames the
+    stale lock *by its id* before deleting it, so it can never remove a fresh lock that
+    another writer created in between. Expiry compares wall clocks of different
+    machines: keep them NTP-synchronised, and ``ttl_s`` well above their skew.
+    """
+
+    def __init__(self, client: Any, collection: str, owner: str, ttl_s: float) -> None:
+        if ttl_s <= 0:
+            raise ValueError(f"lease ttl must be positive, got {ttl_s}")
+        self.client = client
+        self.name = collection + LOCK_SUFFIX
+        self.owner = owner
+        self.ttl_s = ttl_s
+        self._handle: Any = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self.lost = False
+
+    def _metadata(self) -> dict[str, Any]:
+        return {"owner": self.owner, "expires_at": time.time() + self.ttl_s}
+
+    def try_acquire(self) -> dict[str, Any] | None:
+        """Take the lease and return None, or leave it and return the holder's metadata."""
+        for _ in range(3):
+            try:
+                self._handle = self.client.create_collection(self.name, metadata=self._metadata())
+            except Exception as exc:
+                if "already exists" not in str(exc):
+                    raise
+            else:
+                self._renewer = threading.Thread(
+                    target=self._renew, name="rag-ingest-lease", daemon=True
+                )
+                self._renewer.start()
+                return None
+            try:
+                held = self.client.get_collection(self.name)
+            except Exception:
+                continue  # released meanwhile: try again
+            holder = dict(held.metadata or {})
+            if float(holder.get("expires_at", 0.0)) > time.time():
+                return holder
+            self._discard(held, "stale")
+        return {"owner": "another writer (the lock changed hands while we looked)"}
+
+    def _discard(self, handle: Any, why: str) -> None:
+        """Rename by id, then delete the renamed copy: never touches a newer lock."""
+        aside = f"{self.name}-{why}-{uuid.uuid4().hex[:12]}"
+        try:
+            handle.modify(name=aside)
+        except Exception:
+            return  # someone else already moved it
+        with contextlib.suppress(Exception):
+            self.client.delete_collection(aside)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl_s / 3):
+            try:
+                self._handle.modify(metadata=self._metadata())
+            except Exception:
+                # Broken by another writer (we stalled past expiry) or server gone.
+                self.lost = True
+                return
+
+    def check(self) -> None:
+        """Raise before writing more when the lease was lost."""
+        if self.lost:
+            raise IndexLockedError(
+                f"the ingest lock {self.name!r} expired while this ingest was stalled and "
+                "another writer may have taken it; run `rag ingest` again (it resumes) and "
+                "raise RAG_INGEST_LOCK_TTL_S if ingests stall this long"
+            )
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        if self._handle is not None and not self.lost:
+            self._discard(self._handle, "released")
+        self._handle = None

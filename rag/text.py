@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
@@ -12,13 +13,18 @@ _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"s", "t", "said", "says", "also", "
 _local = threading.local()  # PyStemmer objects are not safe to share across threads
 
 
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Any:
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:
         import Stemmer
 
         stemmer = _local.stemmer = Stemmer.Stemmer("english")
     return stemmer
+
+
+def stem_words(tokens: list[str]) -> list[str]:
+    """Snowball English stems of already lower-cased word tokens."""
+    return list(_stemmer().stemWords(tokens))
 
 
 def words(text: str) -> list[str]:
@@ -35,7 +41,7 @@ def content_terms(text: str) -> list[str]:
         for part in word.replace("'", " ").split():
             if part not in _STOPWORDS and (len(part) > 1 or part.isdigit()):
                 tokens.append(part)
-    return list(_stemmer().stemWords(tokens))
+    return stem_words(tokens)
 
 #: Bump when content_terms changes: saved keyword indexes are then rebuilt.
 TOKENIZER_VERSION = 2

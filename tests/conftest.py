@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from rag.settings import Settings  # noqa: E402
+from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "index" / "articles"

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.embeddings import make_embeddings
 from rag.errors import IndexLockedError, ModelMismatchError
 from rag.ingest import ingest, ingest_lock, keyword_dir
 from rag.keyword import KeywordIndex
 from rag.settings import Settings
 from rag.stats import index_stats
 from rag.store import ArticleIndex
-from rag.embeddings import make_embeddings
 
 from .conftest import write_article
 

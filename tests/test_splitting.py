@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from rag.loaders import load_path
 from rag.schema import Article
 from rag.splitting import PassageSplitter, count_tokens, sentence_spans, split_sentences
@@ -42,7 +44,7 @@ def test_passages_are_exact_slices_within_budget() -> None:
     # Consecutive passages share some text (overlap) but never start at the same place.
     starts = [p.start for p in passages]
     assert starts == sorted(set(starts))
-    assert any(b.start < a.end for a, b in zip(passages, passages[1:], strict=False))
+    assert any(b.start < a.end for a, b in itertools.pairwise(passages))
     # Every sentence of the article lands in some passage.
     for start, end in sentence_spans(article.text):
         assert any(p.start <= start and end <= p.end for p in passages)

@@ -108,7 +108,13 @@ def _subject_before_verb(question: str) -> str:
 def _referent(previous_question: str, previous_answer: str, pronoun: str) -> str:
     subject = _SUBJECT.match(previous_question)
     if subject:
-        return subject.group("subject").strip()
+        described = subject.group("subject").strip()
+        if pronoun in _PERSON_PRONOUNS and previous_question.lower().startswith("who"):
+            # "Who is Iran's president?" was answered with a name: "he" is that person.
+            name = _name_for(described, previous_answer)
+            if name:
+                return name
+        return described
     before_verb = _subject_before_verb(previous_question)
     if before_verb:
         return before_verb
@@ -120,6 +126,25 @@ def _referent(previous_question: str, previous_answer: str, pronoun: str) -> str
         if name:
             return name.group("name")
     return ""
+
+
+def _name_for(description: str, answer: str) -> str:
+    """The name in ``answer`` introduced by the description's words
+    ("Iranian President Massoud Pezeshkian" for "Iran's president")."""
+    wanted = content_terms(description)
+    text = re.sub(r"\[\d+\]", "", answer)
+    best, best_hits = "", 0
+    for match in _NAME.finditer(text):
+        before = content_terms(text[max(0, match.start() - 40) : match.end()])
+        hits = sum(
+            any(w == b or (len(w) >= 4 and (b.startswith(w) or w.startswith(b))) for b in before)
+            for w in wanted
+        )
+        if hits > best_hits:
+            best, best_hits = match.group("name"), hits
+        elif not best and len(text.split()) <= 12:
+            best = match.group("name")  # a short answer that is just the name
+    return best
 
 
 def _substitute(question: str, match: re.Match[str], referent: str) -> str:

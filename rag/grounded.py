@@ -61,7 +61,11 @@ _ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
         ),
     ),
     (
-        re.compile(r"^\s*(where|in what (?:country|city|place))\b", re.I),
+        re.compile(
+            r"^\s*(where|(?:in|at|from|to) (?:what|which) (?:country|city|town|place|region|"
+            r"capital|state|province|venue))\b",
+            re.I,
+        ),
         re.compile(r"\b(?:in|at|near|from|capital|city of|town of),?\s+(?:the\s+)?[A-Z][a-z]+"),
     ),
     (
@@ -151,6 +155,8 @@ class GroundedAnswerer(Answerer):
                 continue
             chosen.append(sentence)
         context = _answer_type_neighbour(question, best, candidates, chosen)
+        if context is None:
+            context = _continuation(q_terms, best, candidates, chosen)
         if context is not None:
             chosen.append(context)
         # Read in the order the articles tell it.
@@ -190,7 +196,8 @@ class GroundedAnswerer(Answerer):
         for candidate, vector in zip(candidates, vectors[1:], strict=True):
             candidate.vector = vector
             candidate.dense = float(vector @ q_vector)
-            candidate.lexical = _overlap(q_sequence, content_terms(candidate.text))
+            terms = content_terms(candidate.text)
+            candidate.lexical = _overlap(q_sequence, terms)
             prior = 1.0 / (1.0 + 0.15 * candidate.passage_rank)
             causal = 0.04 if why and _CAUSAL.search(candidate.text) else 0.0
             candidate.score = (
@@ -199,6 +206,7 @@ class GroundedAnswerer(Answerer):
                 + 0.1 * prior
                 + causal
                 + _answer_type_bonus(question, candidate.text)
+                + _head_noun_penalty(question, terms)
             )
 
     def _vectors(self, texts: list[str]) -> list[np.ndarray]:
@@ -260,6 +268,26 @@ def _overlap(question_terms: list[str], sentence_terms: list[str]) -> float:
     return 0.75 * coverage + 0.25 * adjacent / len(pairs)
 
 
+def _continuation(
+    q_terms: set[str], best: _Sentence, candidates: list[_Sentence], chosen: list[_Sentence]
+) -> _Sentence | None:
+    """'The meeting also highlighted a broader debate within Iran.' says little beyond
+    the question; the sentence after it carries the substance."""
+    novel = [t for t in content_terms(best.text) if not any(_term_match(t, q) for q in q_terms)]
+    if len(novel) > 3 or len(chosen) > 1:
+        return None
+    return next(
+        (
+            c
+            for c in candidates
+            if c.passage.id == best.passage.id
+            and c.order == best.order + 1
+            and c.score >= 0.5 * best.score
+        ),
+        None,
+    )
+
+
 def _answer_type_neighbour(
     question: str, best: _Sentence, candidates: list[_Sentence], chosen: list[_Sentence]
 ) -> _Sentence | None:
@@ -282,6 +310,24 @@ def _answer_type_neighbour(
                     return sentence
         return None
     return None
+
+
+# "Who is the president of X?": the head noun (president) names what the answer is;
+# a sentence without it answers something else.
+_HEAD_NOUN = re.compile(
+    r"^\s*(?:who|what)\s+(?:is|was|are|were)\s+(?:the|a|an)\s+(?P<head>[a-z]+)\s+of\b",
+    re.I,
+)
+
+
+def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
+    match = _HEAD_NOUN.match(question)
+    if not match:
+        return 0.0
+    head = content_terms(match.group("head"))
+    if not head or any(_term_match(head[0], t) for t in sentence_terms):
+        return 0.0
+    return -0.15
 
 
 def _answer_type_bonus(question: str, sentence: str) -> float:

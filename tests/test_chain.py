@@ -102,11 +102,17 @@ def test_history_formats_and_condensing() -> None:
     assert normalise_history([{"role": "user", "content": "hi"}]) == [("human", "hi")]
     with pytest.raises(ValueError, match="role"):
         normalise_history([("robot", "x")])
+    # "he" is the person the previous answer named for "Iran's president".
     assert (
         condense_question("Who did he meet in Ashgabat?", history)
+        == "Who did Massoud Pezeshkian meet in Ashgabat?"
+    )
+    assert condense_question("What is his party?", history) == "What is Massoud Pezeshkian's party?"
+    unnamed = [("human", "Who is Iran's president?"), ("ai", "The articles don't say.")]
+    assert (
+        condense_question("Who did he meet in Ashgabat?", unnamed)
         == "Who did Iran's president meet in Ashgabat?"
     )
-    assert condense_question("What is his party?", history) == "What is Iran's president's party?"
     named = [("human", "Tell me about the forum"), ("ai", "Vladimir Putin met Massoud Pezeshkian.")]
     assert condense_question("What did he say?", named) == "What did Vladimir Putin say?"
     assert condense_question("And Saudi Arabia?", history).startswith("And Saudi Arabia (")

@@ -227,6 +227,9 @@ def chat(
 @app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Interface to listen on; 0.0.0.0 shares it on the network.")
+    ] = "127.0.0.1",
     headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
 ) -> None:
     """Start the Streamlit chat UI."""
@@ -236,7 +239,8 @@ def ui(
         _fail(f"the UI is not installed at {app_path}; run from a clone of the repository")
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.port", str(port), "--browser.gatherUsageStats", "false",
+        "--server.port", str(port), "--server.address", address,
+        "--browser.gatherUsageStats", "false",
     ]
     if headless:
         cmd += ["--server.headless", "true"]

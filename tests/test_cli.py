@@ -96,3 +96,16 @@ def test_real_process_exit_code(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("error: no index at")
     assert "Traceback" not in done.stderr
+
+
+def test_chat_keeps_history(corpus: Path, env: dict[str, str]) -> None:
+    runner.invoke(app, ["ingest", str(corpus)], env=env)
+    result = runner.invoke(
+        app,
+        ["chat"],
+        env=env,
+        input="What did the finance minister say?\nWhat will he raise?\n\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Sources:") == 2
+    assert "taxes on fuel will rise" in result.stdout.split("you>")[2]

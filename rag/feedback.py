@@ -1,0 +1,120 @@
+"""Reader feedback on answers: one JSON object per line, appended to a local file.
+
+The evaluation suite turns these lines into test cases, so each record carries what is
+needed to ask the same question again: the question, the conversation before it, the
+standalone question the chain searched with, the answer and its citations, and the
+reader's verdict. Appends are locked so two browser sessions never interleave lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from rag.answering import Turn
+from rag.schema import Answer
+
+Rating = Literal["up", "down"]
+MAX_COMMENT_CHARS = 2000
+
+
+class FeedbackCitation(BaseModel):
+    id: int
+    article_id: str
+    chunk_id: str
+    title: str = ""
+    quote: str = ""
+
+
+class FeedbackRecord(BaseModel):
+    """One line of the feedback file (the format the eval exporter reads)."""
+
+    ts: str = Field(description="ISO 8601 time the feedback was given, UTC.")
+    question: str
+    chat_history: list[tuple[Literal["human", "ai"], str]] = Field(default_factory=list)
+    standalone_question: str = ""
+    answer: str
+    abstained: bool = False
+    citations: list[FeedbackCitation] = Field(default_factory=list)
+    rating: Rating
+    comment: str = ""
+    answerer: str = ""
+
+    @field_validator("comment")
+    @classmethod
+    def _comment_length(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) > MAX_COMMENT_CHARS:
+            raise ValueError(
+                f"comment is {len(value):,} characters, over the limit of "
+                f"{MAX_COMMENT_CHARS:,}; shorten it"
+            )
+        return value
+
+    @classmethod
+    def from_answer(
+        cls,
+        answer: Answer,
+        chat_history: Sequence[Turn],
+        rating: str,
+        comment: str = "",
+        *,
+        now: dt.datetime | None = None,
+    ) -> FeedbackRecord:
+        """The record for a reader's verdict on ``answer``; ValueError on a bad rating."""
+        if rating not in ("up", "down"):
+            raise ValueError(f"rating must be 'up' or 'down', got {rating!r}")
+        moment = now or dt.datetime.now(dt.UTC)
+        return cls(
+            ts=moment.astimezone(dt.UTC).isoformat(timespec="seconds"),
+            question=answer.question,
+            chat_history=[(role, text) for role, text in chat_history],
+            standalone_question=answer.standalone_question,
+            answer=answer.answer,
+            abstained=answer.abstained,
+            citations=[
+                FeedbackCitation(
+                    id=c.id, article_id=c.article_id, chunk_id=c.chunk_id, title=c.title,
+                    quote=c.quote,
+                )
+                for c in answer.citations
+            ],
+            rating=rating,
+            comment=comment,
+            answerer=answer.answerer,
+        )
+
+
+def append_feedback(path: Path, record: FeedbackRecord) -> None:
+    """Append one record as one line; creates the folder; safe across processes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record.model_dump(mode="json"), ensure_ascii=False) + "\n"
+    with path.open("a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.write(line)
+            handle.flush()
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_feedback(path: Path) -> Iterator[FeedbackRecord]:
+    """Every record of a feedback file; a malformed line raises ValueError naming it."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield FeedbackRecord.model_validate_json(line)
+            except ValidationError as exc:
+                raise ValueError(
+                    f"{path}:{number}: not a feedback record ({exc.errors()[0]['msg']}); "
+                    "fix or remove this line"
+                ) from None

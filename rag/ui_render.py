@@ -1,0 +1,385 @@
+"""HTML for the chat UI: answers with linked [n] markers, source cards, highlighted quotes.
+
+Everything here is built from untrusted text (article text, titles, URLs, model output),
+so every piece of it is HTML-escaped and only the tags written below reach the page.
+The output is meant for ``st.html``, which does not parse Markdown (so ``[x](javascript:)``
+or ``![](http://tracker)`` in an article stay text) and sanitises again with DOMPurify.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from rag.schema import Answer, Citation
+from rag.splitting import sentence_spans
+
+# "[1]", "[1, 2]" or "[1][2]" (the latter is two matches).
+_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it is a web address (http/https with a host), else None."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url
+    return None
+
+
+# --- the answer ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class AnswerSegment:
+    """A run of answer text, or one citation marker."""
+
+    text: str
+    cite: int | None = None  # the n of a [n] marker that has a source
+    unsupported: bool = False  # inside a sentence that failed the support check
+
+
+def answer_segments(answer: Answer) -> list[AnswerSegment]:
+    """Split the answer text into plain runs, flagged runs and citation markers."""
+    text = answer.answer
+    known = {c.id for c in answer.citations}
+    flagged: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in answer.sentences:
+        span = _find(text, sentence.text, cursor) or _find(text, sentence.text, 0)
+        if span is None:
+            continue
+        cursor = span[1]
+        if not sentence.supported:
+            flagged.append(span)
+    markers = [
+        (m.start(), m.end(), [int(n) for n in re.split(r"\s*,\s*", m.group(1))])
+        for m in _MARKER.finditer(text)
+    ]
+    cuts = {0, len(text)}
+    for start, end in flagged:
+        cuts |= {start, end}
+    for start, end, _ in markers:
+        cuts |= {start, end}
+    marker_at = {start: (end, numbers) for start, end, numbers in markers}
+    segments: list[AnswerSegment] = []
+    bounds = sorted(cuts)
+    skip_to = 0
+    for start, end in itertools.pairwise(bounds):
+        if start < skip_to:
+            continue
+        if start in marker_at:
+            marker_end, numbers = marker_at[start]
+            skip_to = marker_end
+            if all(n in known for n in numbers):
+                segments += [AnswerSegment(f"[{n}]", cite=n) for n in numbers]
+            else:
+                segments.append(AnswerSegment(text[start:marker_end]))
+            continue
+        inside = any(a <= start and end <= b for a, b in flagged)
+        segments.append(AnswerSegment(text[start:end], unsupported=inside))
+    return [s for s in segments if s.text]
+
+
+def _find(text: str, needle: str, start: int) -> tuple[int, int] | None:
+    """Where ``needle`` is in ``text``, tolerant of whitespace differences."""
+    words = needle.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.compile(pattern).search(text, start)
+    return (match.start(), match.end()) if match else None
+
+
+def answer_html(answer: Answer, anchor: str) -> str:
+    """The answer with each [n] linking to source card ``{anchor}-{n}``."""
+    if answer.abstained:
+        return (
+            '<div class="rag-abstain">'
+            f"<div><div>{_paragraphs(answer.answer)}</div>"
+            '<div class="rag-hint">Try other words, widen the filters, or add articles '
+            "that cover it.</div></div></div>"
+        )
+    parts: list[str] = []
+    for segment in answer_segments(answer):
+        if segment.cite is not None:
+            parts.append(
+                f'<a class="rag-cite" href="#{esc(anchor)}-{segment.cite}" '
+                f'title="Show source {segment.cite}">{segment.cite}</a>'
+            )
+        elif segment.unsupported:
+            parts.append(
+                '<span class="rag-unsupported" title="Not supported by the cited passage">'
+                f'{_paragraphs(segment.text)}<span class="rag-badge">unsupported</span></span>'
+            )
+        else:
+            parts.append(_paragraphs(segment.text))
+    notice = ""
+    flagged = len(answer.unsupported)
+    if flagged:
+        notice = (
+            '<div class="rag-warn"><strong>Caution:</strong> '
+            f"{flagged} sentence{'s' if flagged != 1 else ''} of this answer "
+            f"{'are' if flagged != 1 else 'is'} not supported by the cited passages; "
+            "read them with care.</div>"
+        )
+    return f'<div class="rag-answer">{"".join(parts)}</div>{notice}'
+
+
+def streaming_html(text: str) -> str:
+    """The answer as it arrives, before citations are known."""
+    return f'<div class="rag-answer">{_paragraphs(text)}<span class="rag-caret">▍</span></div>'
+
+
+def welcome_html(articles: int, outlets: int, date_min: str | None, date_max: str | None) -> str:
+    """The empty conversation: what is in the library and how to ask."""
+    scope = f"{articles:,} article{'s' if articles != 1 else ''}"
+    if outlets:
+        scope += f" from {outlets:,} outlet{'s' if outlets != 1 else ''}"
+    if date_min and date_max:
+        scope += f", {esc(date_min)} to {esc(date_max)}"
+    tips = (
+        ("Ask in your own words.", "Every sentence of the answer is quoted from an article."),
+        ("Check the source.", "Click a number to see the passage; open it in its article."),
+        ("Follow up.", "“Why?” or “Who said that?” is read with the conversation."),
+        ("Narrow it down.", "Pick outlets or dates in the sidebar."),
+    )
+    items = "".join(f"<li><strong>{esc(a)}</strong> {esc(b)}</li>" for a, b in tips)
+    return (
+        f'<div class="rag-welcome"><div class="rag-welcome-scope">The library holds {scope}.'
+        f"</div><ul>{items}</ul></div>"
+    )
+
+
+def text_html(text: str, css_class: str = "rag-text") -> str:
+    return f'<div class="{esc(css_class)}">{_paragraphs(text)}</div>'
+
+
+def _paragraphs(text: str) -> str:
+    return esc(text).replace("\n", "<br>")
+
+
+# --- sources -------------------------------------------------------------------------
+def quote_span(passage: str, quote: str) -> tuple[int, int] | None:
+    """Where the quote lies in its passage (whitespace-tolerant), or None."""
+    if not quote.strip():
+        return None
+    found = passage.find(quote)
+    if found >= 0:
+        return found, found + len(quote)
+    return _find(passage, quote, 0)
+
+
+def excerpt_html(passage: str, quote: str, around: int = 1) -> str:
+    """The quote highlighted with ``around`` sentences of its passage on each side;
+    an ellipsis marks text left out (the whole article is a click away)."""
+    span = quote_span(passage, quote)
+    if span is None:
+        # The quote is not in the passage text as stored: show the quote alone.
+        return f'<mark class="rag-quote">{_paragraphs(quote or passage)}</mark>'
+    sentences = sentence_spans(passage) or [(0, len(passage))]
+    hit = [i for i, (a, b) in enumerate(sentences) if a < span[1] and span[0] < b] or [0]
+    first = max(0, hit[0] - around)
+    last = min(len(sentences) - 1, hit[-1] + around)
+    start = min(sentences[first][0], span[0])
+    end = max(sentences[last][1], span[1])
+    local = (span[0] - start, span[1] - start)
+    lead = "… " if passage[:start].strip() else ""
+    tail = " …" if passage[end:].strip() else ""
+    return lead + _marked(passage[start:end], local) + tail
+
+
+def _marked(text: str, span: tuple[int, int] | None) -> str:
+    if span is None:
+        return _paragraphs(text)
+    start, end = span
+    return (
+        _paragraphs(text[:start])
+        + f'<mark class="rag-quote">{_paragraphs(text[start:end])}</mark>'
+        + _paragraphs(text[end:])
+    )
+
+
+def source_meta(citation: Citation) -> list[str]:
+    """Outlet, date and web site of a source, those that are known."""
+    parts = [citation.source, citation.date]
+    url = safe_url(citation.url)
+    if url:
+        host = urlsplit(url).netloc.lower().removeprefix("www.")
+        if host and host != citation.source.lower():
+            parts.append(host)
+    return [p for p in parts if p]
+
+
+def source_html(citation: Citation, anchor: str, article: str | None = None) -> str:
+    """A source card: number, title (linked when the URL is a web address), outlet,
+    date, the supporting sentence highlighted among its neighbours and, when the article
+    text is given, the quote in its article behind a "Show in the article" disclosure."""
+    title = esc(citation.title or citation.article_id)
+    url = safe_url(citation.url)
+    if url:
+        title = (
+            f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f"{title}</a>"
+        )
+    meta = " · ".join(esc(p) for p in source_meta(citation))
+    body = excerpt_html(citation.passage or citation.quote, citation.quote)
+    flag = (
+        ""
+        if citation.supported
+        else '<span class="rag-badge" title="The answer sentence citing this was not '
+        'supported by it">does not support the answer</span>'
+    )
+    more = ""
+    if article is not None:
+        more = (
+            '<details class="rag-more"><summary>Show in the article</summary>'
+            + (
+                context_html(article, citation, around=1)
+                + '<details class="rag-more rag-whole"><summary>Whole article</summary>'
+                + context_html(article, citation, around=None)
+                + "</details>"
+                if article
+                else '<p class="rag-hint">This article is no longer in the index.</p>'
+            )
+            + "</details>"
+        )
+    return (
+        f'<div class="rag-source" id="{esc(anchor)}-{citation.id}">'
+        f'<div class="rag-source-head"><span class="rag-num">{citation.id}</span>'
+        f'<span class="rag-title">{title}</span>{flag}</div>'
+        + (f'<div class="rag-meta">{meta}</div>' if meta else "")
+        + f'<div class="rag-passage">{body}</div>{more}</div>'
+    )
+
+
+# --- the article around a quote ------------------------------------------------------
+def locate_quote(article: str, citation: Citation) -> tuple[int, int] | None:
+    """The quote's offsets in the article: the recorded ones when they still match
+    (the article may have changed since the answer), else wherever the quote is."""
+    start, end = citation.quote_start, citation.quote_end
+    same = " ".join(article[start:end].split()) == " ".join(citation.quote.split())
+    if 0 <= start < end <= len(article) and (not citation.quote or same):
+        return start, end
+    return quote_span(article, citation.quote)
+
+
+def context_html(article: str, citation: Citation, around: int | None = 2) -> str:
+    """The article's paragraphs around the quote (``around`` each side; None = all),
+    the quote highlighted."""
+    span = locate_quote(article, citation)
+    paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", article)]
+    paragraphs = [(a, b) for a, b in paragraphs if article[a:b].strip()]
+    if not paragraphs:
+        return '<div class="rag-context"><p><em>The article has no text.</em></p></div>'
+    first, last = 0, len(paragraphs) - 1
+    if span is not None and around is not None:
+        hit = [i for i, (a, b) in enumerate(paragraphs) if a < span[1] and span[0] < b]
+        if hit:
+            first, last = max(0, hit[0] - around), min(last, hit[-1] + around)
+    out: list[str] = []
+    if span is None:
+        out.append(
+            '<p class="rag-hint">The quoted sentence is no longer in this article '
+            "(it changed after the answer was given).</p>"
+        )
+    if first > 0:
+        out.append('<p class="rag-ellipsis">…</p>')
+    for a, b in paragraphs[first : last + 1]:
+        local = None
+        if span is not None and a < span[1] and span[0] < b:
+            local = (max(span[0], a) - a, min(span[1], b) - a)
+        out.append(f"<p>{_marked(article[a:b], local)}</p>")
+    if last < len(paragraphs) - 1:
+        out.append('<p class="rag-ellipsis">…</p>')
+    return f'<div class="rag-context">{"".join(out)}</div>'
+
+
+# Colours are translucent so the same sheet reads well in Streamlit's light and dark themes.
+STYLE = """
+<style>
+.rag-answer { font-size: 1.02rem; line-height: 1.65; }
+a.rag-cite {
+  display: inline-block; min-width: 1.35em; padding: 0 .35em; margin: 0 .1em;
+  border-radius: .7em; background: rgba(59,130,246,.16); color: #2563eb !important;
+  font-size: .72em; font-weight: 600; line-height: 1.5; text-align: center;
+  vertical-align: super; text-decoration: none !important;
+}
+a.rag-cite:hover { background: #2563eb; color: #fff !important; }
+.rag-unsupported { background: rgba(245,158,11,.14); border-bottom: 2px dotted #d97706; }
+.rag-badge {
+  display: inline-block; margin-left: .4em; padding: 0 .45em; border-radius: .5em;
+  background: rgba(245,158,11,.28); color: inherit; font-size: .7em; font-weight: 600;
+  vertical-align: middle; white-space: nowrap;
+}
+.rag-warn { margin-top: .5rem; color: #b45309; font-size: .85rem; }
+.rag-abstain {
+  padding: .8rem 1rem; border-radius: .6rem; background: rgba(100,116,139,.09);
+  border: 1px solid rgba(100,116,139,.22); border-left: 4px solid rgba(100,116,139,.55);
+}
+.rag-hint { opacity: .65; font-size: .85rem; margin-top: .25rem; }
+.rag-sources-label {
+  margin: .9rem 0 .35rem; opacity: .6; font-size: .72rem; font-weight: 700;
+  letter-spacing: .08em; text-transform: uppercase;
+}
+.rag-source {
+  padding: .7rem .9rem; margin-bottom: .45rem; border: 1px solid rgba(100,116,139,.25);
+  border-radius: .6rem; scroll-margin-top: 5rem;
+}
+.rag-source:target { border-color: #2563eb; box-shadow: 0 0 0 3px rgba(37,99,235,.2); }
+.rag-source-head { display: flex; align-items: baseline; gap: .5rem; font-weight: 600; }
+.rag-num {
+  flex: none; min-width: 1.5em; padding: 0 .35em; border-radius: .7em;
+  background: #2563eb; color: #fff; font-size: .75em; text-align: center;
+}
+.rag-title a { color: inherit; text-decoration: underline;
+  text-decoration-color: rgba(37,99,235,.4); }
+.rag-meta { opacity: .65; font-size: .8rem; margin: .1rem 0 .45rem 2.1rem; }
+.rag-passage {
+  margin-left: 2.1rem; font-size: .9rem; line-height: 1.55; opacity: .92;
+  max-height: 14rem; overflow-y: auto;
+}
+mark.rag-quote {
+  background: rgba(250,204,21,.42); color: inherit; padding: .05em .1em; border-radius: .2em;
+}
+.rag-more { margin: .5rem 0 0 2.1rem; }
+.rag-more > summary {
+  cursor: pointer; color: #2563eb; font-size: .82rem; font-weight: 600; width: max-content;
+}
+.rag-more[open] > summary { margin-bottom: .4rem; }
+.rag-whole { margin-left: 0; }
+.rag-context {
+  font-size: .9rem; line-height: 1.6; padding: .6rem .8rem; border-radius: .4rem;
+  background: rgba(100,116,139,.07); max-height: 24rem; overflow-y: auto;
+}
+.rag-context p { margin: 0 0 .6rem; font-size: inherit; line-height: inherit; }
+.rag-ellipsis { opacity: .5; }
+.rag-caret { opacity: .5; animation: rag-blink 1s steps(2) infinite; }
+@keyframes rag-blink { 50% { opacity: 0; } }
+.rag-question { white-space: pre-wrap; }
+.rag-welcome {
+  margin-top: 1rem; padding: 1rem 1.2rem; border-radius: .7rem;
+  border: 1px solid rgba(100,116,139,.25); background: rgba(37,99,235,.04);
+}
+.rag-welcome-scope { font-weight: 600; margin-bottom: .4rem; }
+.rag-welcome ul { margin: 0; padding-left: 1.1rem; }
+.rag-welcome li { margin: .2rem 0; opacity: .85; }
+</style>
+"""
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text for Streamlit's Markdown (labels, alerts) that renders as itself: every
+    character Markdown or Streamlit's extensions give a meaning to is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))

@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,8 +34,16 @@ from rag.store import ARTICLES_SUFFIX, ArticleIndex, ArticleRecord, date_number
 
 #: Called as progress(done, total) while passages are embedded.
 ProgressCallback = Callable[[int, int], None]
-# Passages embedded and written together: small enough that a crash loses little.
-_WRITE_GROUP = 512
+# Passages embedded and written together: small enough that a crash loses little and
+# that writing one group overlaps embedding the next (see _embed_and_write); large
+# enough that Chroma's per-call cost is spread thin.
+_WRITE_GROUP = 128
+_OVERLAP_WRITES = True
+# Disk that Chroma (SQLite log and metadata, HNSW files) takes per passage written,
+# generously: about 14 kB was measured with hashing vectors, re-ingests included.
+_BYTES_PER_PASSAGE = 16_000
+# Kept free besides: BM25 cache rewrite, SQLite journal.
+_DISK_RESERVE = 1_000_000
 
 
 def keyword_dir(settings: Settings) -> Path:
@@ -126,7 +135,18 @@ def _server_lock(settings: Settings) -> Iterator[WriteGuard]:
         settings.ingest_lock_ttl_s,
     )
     deadline = time.monotonic() + settings.ingest_lock_wait_s
-    while (holder := lease.try_acquire()) is not None:
+
+    def try_acquire() -> dict[str, Any] | None:
+        try:
+            return lease.try_acquire()
+        except Exception as exc:
+            raise RagError(
+                f"cannot take the ingest lock on the Chroma server at {settings.chroma_host}:"
+                f"{settings.chroma_port} ({type(exc).__name__}: {exc}); check that the "
+                "server is running and reachable, then run this again"
+            ) from exc
+
+    while (holder := try_acquire()) is not None:
         if time.monotonic() >= deadline:
             expires = float(holder.get("expires_at", 0.0))
             left = max(0.0, expires - time.time())
@@ -232,7 +252,13 @@ def _write_failure(exc: Exception, settings: Settings) -> RagError:
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
     code = exc.errno if isinstance(exc, OSError) else None
-    if code == errno.ENOSPC or "disk is full" in lowered or "no space" in lowered:
+    index_dir = Path(settings.index_dir)
+    low_disk = (
+        not settings.chroma_host
+        and index_dir.exists()
+        and shutil.disk_usage(index_dir).free < _DISK_RESERVE
+    )
+    if code == errno.ENOSPC or "disk is full" in lowered or "no space" in lowered or low_disk:
         fix = "free disk space"
     elif code == errno.EROFS or "read-only" in lowered or "readonly" in lowered:
         fix = "make the folder writable (or point RAG_INDEX_DIR at a writable copy)"
@@ -252,8 +278,6 @@ def _drop_collections(settings: Settings) -> None:
     for name in (settings.collection, settings.collection + ARTICLES_SUFFIX):
         with contextlib.suppress(Exception):
             client.delete_collection(name)
-    import shutil
-
     shutil.rmtree(keyword_dir(settings), ignore_errors=True)
 
 
@@ -281,21 +305,33 @@ class _Ingestion:
                 self.dups.add(record.id, record.text_hash, record.minhash)
         self.changed = False
         self.duplicates: list[tuple[Article, ArticleRecord | None, str, str, str, str]] = []
+        # Ids counted "unchanged" in this run, and orphaned duplicates being re-decided
+        # (their records exist, so they count as updated, not added).
+        self._unchanged: set[str] = set()
+        self._redecided: set[str] = set()
 
     def run(self, articles: list[Article], prune: bool) -> IngestSummary:
         # Prune first: a pruned article's duplicates are then indexed in this same run.
         if prune:
             self._prune(articles)
-        current = {a.id for a in articles}
-        queue = articles + [a for a in self._orphaned_duplicates() if a.id not in current]
-        pending: list[_Pending] = []
-        for article in queue:
-            item = self._classify(article)
-            if item is not None:
-                pending.append(item)
-        self._embed_and_write(pending)
-        for duplicate in self.duplicates:
-            self._store_duplicate(*duplicate)
+        current = {a.id: a for a in articles}
+        queue = list(articles)
+        # A second pass re-decides duplicates whose original changed text in the first;
+        # a third can only follow from a chain of such changes and never more.
+        for _ in range(3):
+            queued = {a.id for a in queue}
+            queue += [a for a in self._orphaned_duplicates(current) if a.id not in queued]
+            if not queue:
+                break
+            pending: list[_Pending] = []
+            for article in queue:
+                item = self._classify(article)
+                if item is not None:
+                    pending.append(item)
+            self._embed_and_write(pending)
+            for duplicate in self.duplicates:
+                self._store_duplicate(*duplicate)
+            self.duplicates, queue = [], []
         if self.changed or not self._keyword_fresh():
             revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
                 self.index.revision or self.index.stamp(self.embeddings.dimension)
@@ -315,18 +351,40 @@ class _Ingestion:
             self.changed = True
 
     # --- deciding ----------------------------------------------------------------
-    def _orphaned_duplicates(self) -> list[Article]:
-        """Duplicates whose original is gone (pruned now, or by a run that was killed).
+    def _orphaned_duplicates(self, current: dict[str, Article]) -> list[Article]:
+        """Duplicates that no longer have their original: it is gone (pruned now, or by a
+        run that was killed), or its text changed so it no longer stands for theirs.
 
-        Their text is in their record, so they are indexed again as articles of their
-        own even when their file is not part of this run: nothing is lost.
+        Their records are dropped from this run's view so they are decided afresh, from
+        their file when this run read it, else from the text kept in their record: they
+        are indexed (as articles of their own, or duplicates of another) even when their
+        file is not part of this run. Nothing is lost.
         """
         orphans: list[Article] = []
         for record in list(self.records.values()):
-            original = self.records.get(record.duplicate_of) if record.duplicate_of else None
-            if not record.duplicate_of or (original is not None and not original.duplicate_of):
+            if not record.duplicate_of:
+                continue
+            original = self.records.get(record.duplicate_of)
+            if original is not None and not original.duplicate_of and (
+                original.text_hash == record.text_hash
+                or self.dups.find(record.id, record.text_hash, record.minhash)
+                == original.id
+            ):
                 continue
             del self.records[record.id]  # re-decided from scratch; its record is rewritten
+            self._redecided.add(record.id)
+            if record.id in self._unchanged:  # counted in an earlier pass of this run
+                self._unchanged.discard(record.id)
+                self.summary.unchanged -= 1
+            if original is not None and record.id in original.duplicate_ids:
+                self._relink(
+                    original,
+                    [u for u in original.also_published_at if u != record.url],
+                    [i for i in original.duplicate_ids if i != record.id],
+                )
+            if record.id in current:
+                orphans.append(current[record.id])
+                continue
             text = self.index.article_text(record.id)
             if text:
                 orphans.append(
@@ -342,6 +400,7 @@ class _Ingestion:
         digest = content_hash(article, self.settings)
         if old is not None and old.content_hash == digest:
             self.summary.unchanged += 1
+            self._unchanged.add(article.id)
             if old.origin != article.origin:
                 self._rewrite_record(old, origin=article.origin, text=article.text)
             linked = self.records.get(old.duplicate_of) if old.duplicate_of else None
@@ -359,10 +418,13 @@ class _Ingestion:
             # Linked after the writes: the original may itself be new in this run.
             self.duplicates.append((article, old, original, digest, t_hash, signature))
             return None
-        if old is None:
+        if old is None and article.id not in self._redecided:
             self.summary.added += 1
         else:
             self.summary.updated += 1
+        # Forget the old text first: else a later article with the old text would be
+        # called a duplicate of this one, which no longer holds that text.
+        self.dups.remove(article.id)
         self.dups.add(article.id, t_hash, signature)
         return self._plan(article, old, digest, t_hash, signature)
 
@@ -426,7 +488,7 @@ class _Ingestion:
     ) -> None:
         self._touch()
         self.summary.duplicates += 1
-        if old is None:
+        if old is None and article.id not in self._redecided:
             self.summary.added += 1
         else:
             self.summary.updated += 1
@@ -475,46 +537,77 @@ class _Ingestion:
 
     # --- writing -----------------------------------------------------------------
     def _embed_and_write(self, pending: list[_Pending]) -> None:
+        """Embed group after group; write each group while the next one is embedded.
+
+        The model (torch or ONNX Runtime) releases the GIL while it computes, so
+        Chroma's writes of one group overlap the embedding of the next. Writes stay
+        in order, one at a time, and the last one is awaited before returning.
+        """
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         total = sum(len(p.to_embed) for p in pending)
         done = 0
         if self.progress:
             self.progress(0, total)
-        group: list[_Pending] = []
+        groups: list[list[_Pending]] = [[]]
         size = 0
         for item in pending:
-            group.append(item)
+            groups[-1].append(item)
             size += len(item.to_embed)
             if size >= _WRITE_GROUP:
-                done += self._write_group(group)
-                if self.progress:
-                    self.progress(done, total)
-                group, size = [], 0
-        if group:
-            done += self._write_group(group)
-            if self.progress:
-                self.progress(done, total)
+                groups.append([])
+                size = 0
+        groups = [g for g in groups if g]
+        writing: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
+            try:
+                for group in groups:
+                    vectors = self._embed_group(group)
+                    if writing is not None:
+                        writing.result()  # in order; re-raises a failed write
+                    if _OVERLAP_WRITES:
+                        writing = writer.submit(self._write_group, group, vectors)
+                    else:
+                        self._write_group(group, vectors)
+                    done += len(vectors)
+                    if self.progress:
+                        self.progress(done, total)
+                if writing is not None:
+                    writing.result()
+            finally:
+                if writing is not None and not writing.done():
+                    writing.exception()  # wait: nothing writes after ingest returns
 
-    def _write_group(self, group: list[_Pending]) -> int:
-        self._touch()
+    def _embed_group(self, group: list[_Pending]) -> list[list[float]]:
+        """Vectors for the group's new passages; a text repeated in it is embedded once."""
         texts = [
             embedding_text(item.article.title, item.passages[i].text)
             for item in group
             for i in item.to_embed
         ]
-        vectors = self.embeddings.embed_documents(texts) if texts else []
+        unique = list(dict.fromkeys(texts))
+        by_text = dict(zip(unique, self.embeddings.embed_documents(unique) if unique else [],
+                           strict=True))
         self.summary.passages_embedded += len(texts)
-        cursor = 0
+        return [by_text[t] for t in texts]
+
+    def _write_group(self, group: list[_Pending], vectors: list[list[float]]) -> None:
+        """All new passages of the group in one upsert, then each article's record."""
+        self._ensure_disk_space(group)
+        self._touch()
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
         for item in group:
-            new = item.to_embed
-            ids = [item.passages[i].chunk_id for i in new]
-            self.index.upsert_passages(
-                ids,
-                [item.passages[i].text for i in new],
-                [item.metadatas[i] for i in new],
-                vectors[cursor : cursor + len(new)],
-            )
-            cursor += len(new)
-            kept = [i for i in range(len(item.passages)) if i not in set(new)]
+            ids += [item.passages[i].chunk_id for i in item.to_embed]
+            texts += [item.passages[i].text for i in item.to_embed]
+            metadatas += [item.metadatas[i] for i in item.to_embed]
+        if ids:
+            # One call instead of one per article: Chroma's fixed cost per call dominated.
+            self.index.upsert_passages(ids, texts, metadatas, vectors)
+        for item in group:
+            new = set(item.to_embed)
+            kept = [i for i in range(len(item.passages)) if i not in new]
             if kept:
                 self.index.update_passage_metadata(
                     [item.passages[i].chunk_id for i in kept], [item.metadatas[i] for i in kept]
@@ -526,7 +619,28 @@ class _Ingestion:
             self.records[item.record.id] = item.record
             self.summary.passages_written += len(item.passages)
         self.changed = True
-        return len(texts)
+
+    def _ensure_disk_space(self, group: list[_Pending]) -> None:
+        """Stop before a write that would fill the disk.
+
+        Chroma 1.5's embedded index can be left unreadable when the disk fills in the
+        middle of a write (even after space is freed), so a full disk must never be
+        reached: refusing here keeps every group already written, complete and readable.
+        """
+        if self.settings.chroma_host:
+            return  # the server's disk; its operator watches it
+        index_dir = Path(self.settings.index_dir)
+        passages = sum(len(item.passages) for item in group)
+        text_bytes = sum(len(p.text.encode("utf-8")) for item in group for p in item.passages)
+        need = passages * _BYTES_PER_PASSAGE + 2 * text_bytes + _DISK_RESERVE
+        free = shutil.disk_usage(index_dir).free
+        if free < need:
+            raise RagError(
+                f"the disk holding {index_dir} has {free / 1e6:.1f} MB free, and writing "
+                f"{passages} more passages needs about {need / 1e6:.1f} MB; articles indexed "
+                "before are kept. Free disk space (or set RAG_INDEX_DIR to a bigger disk), "
+                "then run the same `rag ingest` again: it resumes where this run stopped"
+            )
 
     # --- pruning -----------------------------------------------------------------
     def _prune(self, articles: list[Article]) -> None:

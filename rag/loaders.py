@@ -306,7 +306,7 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
             if not isinstance(record, dict):
                 yield Problem(origin, 'line is not a JSON object; expected {"id", "title", "text"}')
                 continue
-            if not isinstance(record.get("text"), str):
+            if record.get("text") is not None and not isinstance(record["text"], str):
                 yield Problem(
                     origin, 'the "text" field must be a string; put the article text there'
                 )

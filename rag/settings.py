@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(5_000_000, ge=1)
     feedback_path: Path = Path("feedback/feedback.jsonl")
 
+    # --- embedding runtime (issue 6) ------------------------------------------------
+    # torch: sentence-transformers as is. onnx: the same model exported once to ONNX
+    # (same vectors, no torch import when serving). onnx-int8: weights quantized to int8,
+    # faster, recorded as its own model so an index never mixes it with float vectors.
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    # Where exported ONNX models are cached (made locally from the model's own weights);
+    # None = <index_dir>/model-cache, which .gitignore already keeps out of the repo.
+    model_cache_dir: Path | None = None
+
+    @property
+    def model_cache_path(self) -> Path:
+        return self.model_cache_dir or Path(self.index_dir) / "model-cache"
+
     @field_validator("collection")
     @classmethod
     def _collection_name(cls, value: str) -> str:

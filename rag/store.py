@@ -11,20 +11,26 @@ everything between processes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import os
+import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rag.embeddings import PassageEmbeddings
 from rag.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
 from rag.settings import Settings
 
 ARTICLES_SUFFIX = "__articles"
+# Below this much free space a failing read is blamed on a full disk.
+_LOW_DISK_BYTES = 5_000_000
+_T = TypeVar("_T")
 # Article records need an embedding to live in Chroma; they are never searched by it.
 _RECORD_VECTOR = [1.0]
 
@@ -123,10 +129,37 @@ def make_client(settings: Settings, create: bool) -> Any:
             "or set RAG_INDEX_DIR to a writable folder"
         ) from exc
     except Exception as exc:
+        if _read_only(index_dir, exc):
+            # Chroma writes to its database even to open it; the index itself is fine.
+            raise RagError(
+                f"the index at {index_dir} is read-only, and Chroma must write to open it; "
+                f"copy it to a writable folder (cp -r {index_dir} /tmp/rag-index) and set "
+                "RAG_INDEX_DIR to the copy, or make the folder writable. The index is intact"
+            ) from exc
         raise RagError(
             f"the index at {index_dir} is unreadable ({type(exc).__name__}: {exc}); move "
             "it away and run `rag ingest --rebuild index/articles`"
         ) from exc
+
+
+def _read_only(folder: Path, exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK)
+
+
+def _reading(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Chroma failures while reading become a RagError that says where and what to do."""
+
+    @functools.wraps(method)
+    def wrapper(self: ArticleIndex, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except RagError:
+            raise
+        except Exception as exc:
+            raise self.read_failure(exc) from exc
+
+    return wrapper
 
 
 class ArticleIndex:
@@ -167,6 +200,27 @@ class ArticleIndex:
             ) from exc
         if exists:
             self.check_model()
+
+    def read_failure(self, exc: Exception) -> RagError:
+        if self.settings.chroma_host:
+            return RagError(
+                f"reading collection {self.settings.collection!r} from the Chroma server at "
+                f"{self.settings.chroma_host}:{self.settings.chroma_port} failed "
+                f"({type(exc).__name__}: {exc}); check the server and its log"
+            )
+        index_dir = Path(self.settings.index_dir)
+        free = shutil.disk_usage(index_dir).free if index_dir.exists() else -1
+        if 0 <= free < _LOW_DISK_BYTES:
+            fix = (
+                f"the disk holding it is full ({free // 1000} kB free): free space and run "
+                "the command again; if it still fails, rebuild with `rag ingest --rebuild "
+                "index/articles`"
+            )
+        else:
+            fix = "move it away and run `rag ingest --rebuild index/articles`"
+        return RagError(
+            f"reading the index at {index_dir} failed ({type(exc).__name__}: {exc}); {fix}"
+        )
 
     def _exists(self, name: str) -> bool:
         try:
@@ -214,6 +268,7 @@ class ArticleIndex:
         return str(self.info.get("revision", ""))
 
     # --- articles --------------------------------------------------------------
+    @_reading
     def records(self) -> dict[str, ArticleRecord]:
         out: dict[str, ArticleRecord] = {}
         for ids, metas, _ in self._paged(self.articles, include=["metadatas"]):
@@ -221,6 +276,7 @@ class ArticleIndex:
                 out[record_id] = ArticleRecord.from_metadata(record_id, meta or {})
         return out
 
+    @_reading
     def article_text(self, article_id: str) -> str | None:
         got = self.articles.get(ids=[article_id], include=["documents"])
         docs = got.get("documents") or []
@@ -243,10 +299,12 @@ class ArticleIndex:
     def _batch(self) -> int:
         return min(4000, int(self.client.get_max_batch_size()))
 
+    @_reading
     def passage_ids_of(self, article_id: str) -> list[str]:
         got = self.passages.get(where={"article_id": article_id}, include=[])
         return list(got["ids"])
 
+    @_reading
     def existing_passage_ids(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(ids), self._batch):
@@ -285,6 +343,7 @@ class ArticleIndex:
         """Every passage, a page at a time: (ids, metadatas, documents)."""
         yield from self._paged(self.passages, include=["metadatas", "documents"])
 
+    @_reading
     def passage_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         if not ids:
             return {}
@@ -299,7 +358,10 @@ class ArticleIndex:
         offset = 0
         page = self._batch
         while True:
-            got = collection.get(include=include, limit=page, offset=offset)
+            try:
+                got = collection.get(include=include, limit=page, offset=offset)
+            except Exception as exc:  # a generator: the _reading wrapper cannot see this
+                raise self.read_failure(exc) from exc
             ids = list(got["ids"])
             if not ids:
                 return
@@ -308,9 +370,11 @@ class ArticleIndex:
             yield ids, metas, docs
             offset += len(ids)
 
+    @_reading
     def count_passages(self) -> int:
         return int(self.passages.count())
 
+    @_reading
     def count_articles(self) -> int:
         return int(self.articles.count())
 

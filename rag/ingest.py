@@ -25,7 +25,7 @@ from typing import Any
 from rag.dedup import DuplicateFinder, minhash, text_hash
 from rag.embeddings import PassageEmbeddings, make_embeddings
 from rag.errors import IndexLockedError, RagError
-from rag.keyword import KeywordIndex
+from rag.keyword import KeywordIndexes
 from rag.loaders import iter_files, load_path
 from rag.schema import Article, IngestSummary, Passage, Problem
 from rag.settings import Settings
@@ -278,7 +278,9 @@ def _drop_collections(settings: Settings) -> None:
     for name in (settings.collection, settings.collection + ARTICLES_SUFFIX):
         with contextlib.suppress(Exception):
             client.delete_collection(name)
-    shutil.rmtree(keyword_dir(settings), ignore_errors=True)
+    folder = keyword_dir(settings)
+    for stale in (folder, folder.with_name(folder.name + "__articles")):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 class _Ingestion:
@@ -336,7 +338,7 @@ class _Ingestion:
             revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
                 self.index.revision or self.index.stamp(self.embeddings.dimension)
             )
-            KeywordIndex.build(self._passage_rows(), revision).save(keyword_dir(self.settings))
+            KeywordIndexes.build_from(self.index, revision).save(keyword_dir(self.settings))
         return self.summary
 
     def _touch(self) -> None:
@@ -676,9 +678,5 @@ class _Ingestion:
 
     # --- keyword index -----------------------------------------------------------
     def _keyword_fresh(self) -> bool:
-        cached = KeywordIndex.load(keyword_dir(self.settings))
+        cached = KeywordIndexes.load(keyword_dir(self.settings))
         return cached is not None and cached.revision == self.index.revision != ""
-
-    def _passage_rows(self) -> Iterator[tuple[str, dict[str, Any], str]]:
-        for ids, metas, docs in self.index.all_passages():
-            yield from zip(ids, metas, docs, strict=True)

@@ -14,10 +14,10 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -182,3 +182,57 @@ class KeywordIndex:
             if score > 0:
                 out.append((self.facts.ids[int(doc)], float(score)))
         return out
+
+
+class _RowSource(Protocol):
+    """What the keyword indexes are built from (an ArticleIndex)."""
+
+    def all_passages(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]: ...
+
+    def all_articles(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]: ...
+
+
+@dataclass
+class KeywordIndexes:
+    """BM25 over passages and BM25 over whole articles (title + full text).
+
+    News questions often match an article's words spread over several passages; the
+    article-level ranking finds those articles, the passage-level one the right spot.
+    """
+
+    passages: KeywordIndex
+    articles: KeywordIndex
+
+    @property
+    def revision(self) -> str:
+        return self.passages.revision
+
+    @staticmethod
+    def _article_folder(folder: Path) -> Path:
+        return folder.with_name(folder.name + "__articles")
+
+    @classmethod
+    def build_from(cls, source: _RowSource, revision: str) -> KeywordIndexes:
+        passages = (
+            row for ids, metas, docs in source.all_passages()
+            for row in zip(ids, metas, docs, strict=True)
+        )
+        articles = (
+            (article_id, {**meta, "article_id": article_id}, text)
+            for ids, metas, docs in source.all_articles()
+            for article_id, meta, text in zip(ids, metas, docs, strict=True)
+            if not (meta or {}).get("duplicate_of")  # a duplicate's text is its original's
+        )
+        return cls(KeywordIndex.build(passages, revision), KeywordIndex.build(articles, revision))
+
+    def save(self, folder: Path) -> None:
+        self.articles.save(self._article_folder(folder))
+        self.passages.save(folder)  # last: its revision is what readers check first
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndexes | None:
+        passages = KeywordIndex.load(folder)
+        articles = KeywordIndex.load(cls._article_folder(folder))
+        if passages is None or articles is None or passages.revision != articles.revision:
+            return None
+        return cls(passages, articles)

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.embeddings import PassageEmbeddings, make_embeddings
 from rag.ingest import keyword_dir
-from rag.keyword import KeywordIndex
+from rag.keyword import KeywordIndex, KeywordIndexes
 from rag.loaders import normalise_date
 from rag.settings import Settings
 from rag.store import ArticleIndex, date_number
@@ -116,7 +116,7 @@ class SearchEngine:
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings)
         self.index = ArticleIndex(settings, self.embeddings, create=False)
-        self._keyword: KeywordIndex | None = None
+        self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()
         self._checked_at = 0.0
 
@@ -125,8 +125,8 @@ class SearchEngine:
         self.keyword()
         self.embeddings.embed_query("warm up")
 
-    def keyword(self) -> KeywordIndex:
-        """The BM25 index, reloaded or rebuilt when Chroma's revision has moved."""
+    def keyword(self) -> KeywordIndexes:
+        """The BM25 indexes, reloaded or rebuilt when Chroma's revision has moved."""
         now = time.monotonic()
         if self._keyword is not None and now - self._checked_at < _REVISION_CHECK_S:
             return self._keyword
@@ -136,14 +136,9 @@ class SearchEngine:
             if self._keyword is not None and self._keyword.revision == revision:
                 return self._keyword
             folder = keyword_dir(self.settings)
-            cached = KeywordIndex.load(folder)
+            cached = KeywordIndexes.load(folder)
             if cached is None or cached.revision != revision:
-                rows = (
-                    row
-                    for ids, metas, docs in self.index.all_passages()
-                    for row in zip(ids, metas, docs, strict=True)
-                )
-                cached = KeywordIndex.build(rows, revision)
+                cached = KeywordIndexes.build_from(self.index, revision)
                 with contextlib.suppress(OSError):  # a read-only index still answers
                     cached.save(folder)
             self._keyword = cached
@@ -179,19 +174,29 @@ class SearchEngine:
             started = time.perf_counter()
             dense_rank = self._dense(query_vector, fetch, filters, candidates)
             timings["dense_ms"] = _ms(started)
-        if settings.use_bm25:
+        article_rank: list[str] = []
+        if settings.use_bm25 or settings.use_article_bm25:
             started = time.perf_counter()
             keyword = self.keyword()
-            for chunk_id, score in keyword.search(query, fetch, filters.keyword_mask(keyword)):
-                candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
-                candidate.bm25 = score
-                if not candidate.article_id:
-                    candidate.article_id, candidate.date_int = keyword.article_of(chunk_id)
-                bm25_rank.append(chunk_id)
+            if settings.use_bm25:
+                passages = keyword.passages
+                mask = filters.keyword_mask(passages)
+                for chunk_id, score in passages.search(query, fetch, mask):
+                    candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+                    candidate.bm25 = score
+                    if not candidate.article_id:
+                        candidate.article_id, candidate.date_int = passages.article_of(chunk_id)
+                    bm25_rank.append(chunk_id)
+            if settings.use_article_bm25:
+                articles = keyword.articles
+                mask = filters.keyword_mask(articles)
+                article_rank = [a for a, _ in articles.search(query, fetch, mask)]
             timings["bm25_ms"] = _ms(started)
 
         started = time.perf_counter()
         self._fuse(candidates, dense_rank, bm25_rank)
+        if article_rank:
+            self._lift_articles(candidates, article_rank, query_vector, filters)
         if as_of and settings.recency_weight > 0:
             _favour_recent(candidates.values(), as_of, settings)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
@@ -262,6 +267,49 @@ class SearchEngine:
                 candidates[chunk_id].fused += 1e-3 * weight / (settings.rrf_k + rank)
         for candidate in candidates.values():
             candidate.fused += article_score.get(candidate.article_id, 0.0)
+
+    def _lift_articles(
+        self,
+        candidates: dict[str, _Candidate],
+        article_rank: list[str],
+        query_vector: np.ndarray | None,
+        filters: Filters,
+    ) -> None:
+        """Add each article's rank in the whole-article BM25 list to its passages' scores;
+        a top article none of whose passages was found brings its best passage in."""
+        settings = self.settings
+        bonus = {
+            article: settings.article_weight / (settings.rrf_k + rank)
+            for rank, article in enumerate(article_rank, start=1)
+        }
+        present = {c.article_id for c in candidates.values()}
+        missing = [a for a in article_rank[: settings.top_k * 2] if a not in present]
+        if missing and query_vector is not None:
+            self._best_passages_of(missing, query_vector, candidates)
+        for candidate in candidates.values():
+            candidate.fused += bonus.get(candidate.article_id, 0.0)
+
+    def _best_passages_of(
+        self, article_ids: list[str], query_vector: np.ndarray, candidates: dict[str, _Candidate]
+    ) -> None:
+        got = self.index.passages.get(
+            where={"article_id": {"$in": article_ids}},
+            include=["documents", "metadatas", "embeddings"],
+        )
+        best: dict[str, _Candidate] = {}
+        for chunk_id, text, meta, vector in zip(
+            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+        ):
+            candidate = _Candidate(chunk_id, text or "", dict(meta or {}))
+            candidate.vector = np.asarray(vector, dtype=np.float32)
+            candidate.dense = float(candidate.vector @ query_vector)
+            candidate.article_id = str(candidate.metadata.get("article_id", ""))
+            candidate.date_int = int(candidate.metadata.get("date_int", 0) or 0)
+            held = best.get(candidate.article_id)
+            if held is None or (candidate.dense or 0) > (held.dense or 0):
+                best[candidate.article_id] = candidate
+        for candidate in best.values():
+            candidates.setdefault(candidate.chunk_id, candidate)
 
     def _complete(self, pool: list[_Candidate], query_vector: np.ndarray | None) -> None:
         """Fetch text, metadata and vectors of candidates only BM25 found."""

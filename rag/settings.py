@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0.0)
     bm25_weight: float = Field(1.0, ge=0.0)
     mmr_lambda: float = Field(0.75, ge=0.0, le=1.0)
+    use_article_bm25: bool = Field(
+        True, description="Also rank whole articles by BM25 and lift their passages."
+    )
+    article_weight: float = Field(1.0, ge=0.0, description="Weight of the article ranking.")
     fusion: Literal["passage", "article"] = Field(
         "passage", description="Fuse ranks per passage, or per article (best passage)."
     )
@@ -62,7 +66,7 @@ class Settings(BaseSettings):
         7, ge=0, le=3650, description="With an as_of date: articles this recent are favoured."
     )
     recency_weight: float = Field(
-        0.0, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
+        0.5, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
     )
 
     # --- answering --------------------------------------------------------------

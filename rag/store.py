@@ -339,6 +339,10 @@ class ArticleIndex:
         for start in range(0, len(ids), self._batch):
             self.passages.delete(ids=list(ids[start : start + self._batch]))
 
+    def all_articles(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        """Every article record with its full text, a page at a time."""
+        yield from self._paged(self.articles, include=["metadatas", "documents"])
+
     def all_passages(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
         """Every passage, a page at a time: (ids, metadatas, documents)."""
         yield from self._paged(self.passages, include=["metadatas", "documents"])

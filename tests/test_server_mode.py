@@ -139,7 +139,7 @@ def test_two_machines_see_the_same_articles(
     engine_c = SearchEngine(chroma_server.settings(tmp_path / "c", collection=name,
                                                    use_dense=False))
     assert engine_c.search("glacier melting", 3)[0].metadata["title"] == "Glacier"
-    assert sorted(engine_c.keyword().facts.ids) == sorted(engine_a.keyword().facts.ids)
+    assert sorted(engine_c.keyword().passages.facts.ids) == sorted(engine_a.keyword().passages.facts.ids)
 
 
 def test_second_ingester_is_stopped_by_the_server_lease(

@@ -1,0 +1,93 @@
+"""``evaluate``: the whole evaluation in one call, as ``rag eval`` runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rag.evaluation.compare import compare, load_report
+from rag.evaluation.judges import judge_agreement, make_support_judge
+from rag.evaluation.report import write_reports
+from rag.evaluation.runner import Progress, RunOptions, run_suite
+from rag.evaluation.suite import EvalCase, load_suite
+from rag.settings import Settings
+from rag.support import SupportJudge
+
+#: The hand-labelled (sentence, evidence) pairs the judge is measured on.
+SUPPORT_PAIRS = Path(__file__).resolve().parents[2] / "evals" / "support_pairs.jsonl"
+
+
+def evaluate(
+    suite: str | Path | list[EvalCase],
+    settings: Settings,
+    *,
+    out_dir: str | Path | None = None,
+    baseline: str | Path | dict[str, Any] | None = None,
+    chain: Any = None,
+    judge: SupportJudge | None = None,
+    judge_kind: str = "auto",
+    date_window_days: int | None = None,
+    support_pairs: str | Path | None = SUPPORT_PAIRS,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run ``suite`` against the chain for ``settings`` and return the report.
+
+    ``chain`` defaults to ``build_chain(settings)``; ``judge`` to the LLM judge when
+    ``settings.llm`` is set, else the offline judge over the chain's embedding model
+    (``judge_kind`` "offline" or "llm" forces one).
+    With ``out_dir`` the report is also written as report.json/.md/.html; with
+    ``baseline`` (a report.json path or a loaded report) it gains deltas and the lists
+    of cases that got worse or better.
+    """
+    cases = suite if isinstance(suite, list) else load_suite(suite)
+    old = None
+    if baseline is not None:  # fail on a bad baseline before the long run, not after
+        old = baseline if isinstance(baseline, dict) else load_report(baseline)
+    if chain is None:
+        from rag.chain import build_chain
+
+        chain = build_chain(settings)
+    engine = getattr(chain, "engine", None)
+    if judge is None:
+        judge = make_support_judge(
+            settings, getattr(engine, "embeddings", None), kind=judge_kind
+        )
+    options = RunOptions(
+        support_threshold=settings.support_threshold, date_window_days=date_window_days
+    )
+    report = run_suite(cases, chain, judge, options, progress)
+    answerers = sorted({c.get("answerer", "") for c in report["cases"] if c.get("answerer")})
+    report = {
+        "suite": str(suite) if not isinstance(suite, list) else "(in memory)",
+        "created": report.pop("created"),
+        "settings": {
+            "index_dir": str(settings.index_dir),
+            "embedding_model": settings.embedding_model,
+            "top_k": settings.top_k,
+            "fetch_k": settings.fetch_k,
+            "use_dense": settings.use_dense,
+            "use_bm25": settings.use_bm25,
+            "use_mmr": settings.use_mmr,
+            "llm": settings.llm,
+            "llm_model": settings.llm_model if settings.llm != "none" else None,
+            "abstain_threshold": settings.abstain_threshold,
+            "answerer": ", ".join(answerers) or None,
+        },
+        "judge": {
+            "name": repr(judge),
+            "threshold": settings.support_threshold,
+            "agreement": (
+                judge_agreement(judge, support_pairs, settings.support_threshold)
+                if support_pairs is not None else None
+            ),
+        },
+        **report,
+    }
+    if old is not None:
+        report["baseline"] = {
+            "path": str(baseline) if not isinstance(baseline, dict) else "(in memory)",
+            **compare(report, old),
+        }
+    if out_dir is not None:
+        write_reports(report, out_dir)
+    return report

@@ -1,0 +1,200 @@
+"""``rag eval SUITE ...`` and ``rag eval export-feedback FEEDBACK.jsonl OUT.jsonl``.
+
+``rag eval`` is a command group whose default command is ``run``: ``rag eval SUITE``
+means ``rag eval run SUITE``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from rag.errors import RagError
+
+#: Exit codes: 1 = a metric under its --fail-under floor, 2 = bad input.
+EXIT_BELOW_FLOOR = 1
+EXIT_BAD_INPUT = 2
+
+
+class _DefaultToRun(TyperGroup):
+    """A group that runs ``run`` when the first argument is not a subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_DefaultToRun,
+    no_args_is_help=True,
+    add_completion=False,
+    help="Run an evaluation suite (rag eval SUITE.jsonl) or export feedback as cases.",
+)
+
+
+def _fail(message: str, code: int) -> Any:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@eval_app.command("run")
+def run(
+    suite: Annotated[Path, typer.Argument(help="Suite file (.jsonl), one case per line.")],
+    index_dir: Annotated[
+        Path | None, typer.Option("--index-dir", help="Index folder (default: index/chroma).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report.json, report.md, report.html.")
+    ] = Path("eval-report"),
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="report.json of an earlier run, to compare with."),
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            help="METRIC=VALUE: exit 1 when the metric is below VALUE (repeatable).",
+        ),
+    ] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="none | openai | ollama")] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Passages to answer from.")] = None,
+    date_window: Annotated[
+        int | None,
+        typer.Option(
+            "--date-window",
+            help="Filter each case to [question_date - DAYS, question_date] (off by default).",
+        ),
+    ] = None,
+    judge: Annotated[
+        str,
+        typer.Option(
+            "--judge",
+            help="Citation support judge: auto (LLM when --llm is set, else offline) | "
+            "offline | llm.",
+        ),
+    ] = "auto",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Ask every case of SUITE, score it, write the reports and print the summary."""
+    from pydantic import ValidationError
+
+    from rag.evaluation.api import evaluate
+    from rag.evaluation.compare import below_floors, parse_floors
+    from rag.evaluation.judges import JUDGE_KINDS
+    from rag.evaluation.runner import SUMMARY_KEYS
+    from rag.evaluation.suite import load_suite
+    from rag.settings import Settings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    overrides: dict[str, Any] = {"index_dir": index_dir, "llm": llm, "top_k": k}
+    try:
+        settings = Settings(**{key: v for key, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid settings: {details}", EXIT_BAD_INPUT)
+    try:
+        floors = parse_floors(fail_under or [], [*SUMMARY_KEYS, "answerable_accuracy",
+                                                 "cited_evidence_rate"])
+        cases = load_suite(suite)
+        if judge not in JUDGE_KINDS:
+            raise ValueError(f"--judge {judge!r} is unknown; use {' | '.join(JUDGE_KINDS)}")
+        if judge == "llm" and settings.llm == "none":
+            raise ValueError("--judge llm needs an LLM backend: add --llm openai|ollama")
+    except (ValueError, RagError) as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit="case", desc="evaluating", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        report = evaluate(
+            cases, settings, out_dir=None, baseline=baseline, progress=progress,
+            date_window_days=date_window, judge_kind=judge,
+        )
+    except RagError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    finally:
+        if bar is not None:
+            bar.close()
+    report["suite"] = str(suite)
+    from rag.evaluation.report import write_reports
+
+    paths = write_reports(report, out)
+    _print_summary(report)
+    typer.echo(f"reports: {paths['json']}  {paths['md']}  {paths['html']}")
+    problems = below_floors(report["summary"], floors)
+    for problem in problems:
+        typer.echo(f"FAIL: {problem}", err=True)
+    if problems:
+        raise typer.Exit(EXIT_BELOW_FLOOR)
+
+
+def _print_summary(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rag.evaluation.report import summary_rows
+
+    base = report.get("baseline")
+    table = Table(title=f"rag eval: {report['suite']}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    if base:
+        table.add_column("baseline", justify="right")
+        table.add_column("delta", justify="right")
+    for key, value, old, delta in summary_rows(report):
+        table.add_row(key, value, old, delta) if base else table.add_row(key, value)
+    console = Console(width=100)
+    console.print(table)
+    judge = report["judge"]
+    agreement = judge.get("agreement")
+    line = f"judge: {judge['name']} (threshold {judge['threshold']})"
+    if agreement:
+        line += f", agreement on {agreement['n']} labelled pairs {agreement['accuracy']:.3f}"
+    console.print(line, markup=False, highlight=False)
+    if base:
+        console.print(
+            f"{len(base['worse'])} case(s) worse, {len(base['better'])} better than "
+            f"{base['path']}", markup=False, highlight=False,
+        )
+        for worse in base["worse"][:20]:
+            console.print(f"  worse: {worse['id']}: {'; '.join(worse['changes'])}",
+                          markup=False, highlight=False)
+
+
+@eval_app.command("export-feedback")
+def export_feedback_command(
+    feedback: Annotated[Path, typer.Argument(help="The UI's feedback file (JSON Lines).")],
+    out: Annotated[Path, typer.Argument(help="Suite file to append the cases to.")],
+) -> None:
+    """Turn reader feedback into suite cases: thumbs-up = regression, thumbs-down = to fix."""
+    from rag.evaluation.feedback_export import export_feedback
+
+    try:
+        written, known = export_feedback(feedback, out)
+    except RagError as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    typer.echo(f"{written} case(s) written to {out}; {known} already there")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount ``rag eval`` on the main ``rag`` app."""
+    app.add_typer(eval_app, name="eval")

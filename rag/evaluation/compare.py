@@ -1,0 +1,141 @@
+"""Compare a report with a baseline, and check figures against CI floors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from rag.evaluation.runner import LOWER_IS_BETTER
+from rag.evaluation.suite import SuiteError
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    """A report.json written by an earlier run; SuiteError when it is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
+    if not path.is_file():
+        raise SuiteError(f"baseline {path} not found; pass the report.json of an earlier run")
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"baseline {path} is not valid JSON ({exc}); pass a report.json") from None
+    if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+        raise SuiteError(f"baseline {path} has no \"summary\"; pass a report.json of rag eval")
+    report.setdefault("cases", [])
+    return report
+
+
+def compare(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, Any]:
+    """Summary deltas (new - old) and the cases that got worse or better, by id."""
+    new_summary, old_summary = report["summary"], baseline["summary"]
+    deltas = {
+        key: round(new_summary[key] - old_summary[key], 4)
+        for key in new_summary
+        if _number(new_summary.get(key)) and _number(old_summary.get(key))
+    }
+    old_cases = {c.get("id"): c for c in baseline.get("cases", []) if isinstance(c, dict)}
+    worse: list[dict[str, Any]] = []
+    better: list[dict[str, Any]] = []
+    for case in report["cases"]:
+        old = old_cases.get(case["id"])
+        if old is None:
+            continue
+        lost, gained = case_changes(old, case)
+        if lost:
+            worse.append({"id": case["id"], "question": case["question"], "changes": lost})
+        if gained:
+            better.append({"id": case["id"], "question": case["question"], "changes": gained})
+    new_ids = {c["id"] for c in report["cases"]}
+    return {
+        "summary": {k: old_summary.get(k) for k in new_summary},
+        "deltas": deltas,
+        "worse": worse,
+        "better": better,
+        "only_in_baseline": sorted(str(i) for i in set(old_cases) - new_ids),
+        "new_cases": sorted(str(i) for i in new_ids - set(old_cases)),
+    }
+
+
+def case_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(what got worse, what got better) between two runs of one case."""
+    worse: list[str] = []
+    better: list[str] = []
+    if old.get("passed") is True and new.get("passed") is False:
+        worse.append("answer: pass -> fail")
+    elif old.get("passed") is False and new.get("passed") is True:
+        better.append("answer: fail -> pass")
+    old_rank = _rank(old)
+    new_rank = _rank(new)
+    if old_rank is not None or new_rank is not None:
+        before = old_rank if old_rank is not None else float("inf")
+        after = new_rank if new_rank is not None else float("inf")
+        text = f"evidence rank: {_show_rank(old_rank)} -> {_show_rank(new_rank)}"
+        if after > before:
+            worse.append(text)
+        elif after < before:
+            better.append(text)
+    for key in ("citation_recall", "citation_precision"):
+        a, b = old.get(key), new.get(key)
+        if _number(a) and _number(b) and abs(b - a) > 1e-9:
+            (worse if b < a else better).append(f"{key.replace('_', ' ')}: {a:.2f} -> {b:.2f}")
+    if old.get("error") is None and new.get("error") is not None:
+        worse.append(f"error: {new['error']}")
+    return worse, better
+
+
+def _rank(case: Mapping[str, Any]) -> int | None:
+    retrieval = case.get("retrieval")
+    if isinstance(retrieval, dict):
+        rank = retrieval.get("first_hit_rank")
+        return rank if isinstance(rank, int) else None
+    return None
+
+
+def _show_rank(rank: int | None) -> str:
+    return "none" if rank is None else str(rank)
+
+
+def _number(value: Any) -> TypeGuard[int | float]:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# --- CI floors -----------------------------------------------------------------------------
+
+
+def parse_floors(specs: Iterable[str], known: Iterable[str]) -> dict[str, float]:
+    """``["recall@5=0.8", ...]`` as {metric: floor}; ValueError naming a bad spec."""
+    known = list(known)
+    floors: dict[str, float] = {}
+    for spec in specs:
+        metric, sep, value = spec.partition("=")
+        metric = metric.strip()
+        if not sep or not metric:
+            raise ValueError(f"--fail-under {spec!r} is not METRIC=VALUE, e.g. recall@5=0.8")
+        if metric not in known:
+            raise ValueError(
+                f"--fail-under: unknown metric {metric!r}; use one of {', '.join(known)}"
+            )
+        try:
+            floors[metric] = float(value)
+        except ValueError:
+            raise ValueError(f"--fail-under {spec!r}: {value!r} is not a number") from None
+    return floors
+
+
+def below_floors(summary: Mapping[str, Any], floors: Mapping[str, float]) -> list[str]:
+    """One message per metric under its floor (an undefined metric fails too)."""
+    messages: list[str] = []
+    for metric, floor in floors.items():
+        value = summary.get(metric)
+        if not _number(value):
+            messages.append(f"{metric} is undefined on this suite (floor {floor:g})")
+        elif value < floor:
+            messages.append(f"{metric} = {value:.4g} is below the floor {floor:g}")
+    return messages
+
+
+def is_lower_better(metric: str) -> bool:
+    return metric in LOWER_IS_BETTER

@@ -140,6 +140,7 @@ class GroundedAnswerer(Answerer):
         if not candidates:
             return []
         q_terms = set(content_terms(question))
+        candidates = _shortlist(candidates, content_terms(question), self.settings.answer_candidates)
         self._score(question, q_terms, candidates)
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
         best = ranked[0]
@@ -336,6 +337,28 @@ def _answer_type_bonus(question: str, sentence: str) -> float:
         if asks.search(question):
             return 0.06 if holds.search(sentence) else -0.1
     return 0.0
+
+
+def _shortlist(
+    candidates: list[_Sentence], question_terms: list[str], size: int
+) -> list[_Sentence]:
+    """Embedding every sentence of every passage is the answerer's main cost: keep the
+    sentences sharing most words with the question (and their neighbours, which may
+    carry the reason or the place), earlier passages first on ties."""
+    if len(candidates) <= size:
+        return candidates
+    overlap = [_overlap(question_terms, content_terms(c.text)) for c in candidates]
+    order = sorted(
+        range(len(candidates)), key=lambda i: (-overlap[i], candidates[i].passage_rank, i)
+    )
+    keep: set[int] = set()
+    for i in order:
+        if len(keep) >= size:
+            break
+        for j in (i, i - 1, i + 1):
+            if 0 <= j < len(candidates) and candidates[j].passage is candidates[i].passage:
+                keep.add(j)
+    return [candidates[i] for i in sorted(keep)]
 
 
 def _candidates(passages: Sequence[Document]) -> list[_Sentence]:

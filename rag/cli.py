@@ -99,9 +99,9 @@ def ingest(
             f"{summary.seconds:.1f} s"
         )
     if summary.problems:
-        typer.echo(
-            f"{len(summary.problems)} input(s) skipped; the rest was indexed", err=True
-        )
+        indexed = summary.added + summary.updated + summary.unchanged
+        rest = "the rest was indexed" if indexed else "nothing was indexed"
+        typer.echo(f"{len(summary.problems)} input(s) skipped; {rest}", err=True)
         raise typer.Exit(1)
 
 

@@ -216,12 +216,7 @@ class SearchEngine:
         filters: Filters,
         candidates: dict[str, _Candidate],
     ) -> list[str]:
-        got = self.index.passages.query(
-            query_embeddings=[query_vector.tolist()],
-            n_results=fetch,
-            where=filters.chroma_where(),
-            include=["documents", "metadatas", "distances", "embeddings"],
-        )
+        got = self.index.query_passages(query_vector.tolist(), fetch, filters.chroma_where())
         ranked: list[str] = []
         for chunk_id, text, meta, distance, vector in zip(
             got["ids"][0],
@@ -292,10 +287,7 @@ class SearchEngine:
     def _best_passages_of(
         self, article_ids: list[str], query_vector: np.ndarray, candidates: dict[str, _Candidate]
     ) -> None:
-        got = self.index.passages.get(
-            where={"article_id": {"$in": article_ids}},
-            include=["documents", "metadatas", "embeddings"],
-        )
+        got = self.index.get_passages(where={"article_id": {"$in": article_ids}})
         best: dict[str, _Candidate] = {}
         for chunk_id, text, meta, vector in zip(
             got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
@@ -316,9 +308,7 @@ class SearchEngine:
         missing = [c.chunk_id for c in pool if not c.metadata]
         if not missing:
             return
-        got = self.index.passages.get(
-            ids=missing, include=["documents", "metadatas", "embeddings"]
-        )
+        got = self.index.get_passages(ids=missing)
         by_id = {
             chunk_id: (text, meta, vector)
             for chunk_id, text, meta, vector in zip(

@@ -339,6 +339,29 @@ class ArticleIndex:
         for start in range(0, len(ids), self._batch):
             self.passages.delete(ids=list(ids[start : start + self._batch]))
 
+    @_reading
+    def query_passages(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None
+    ) -> Any:
+        """The ``n`` nearest passages with text, metadata, distance and vector."""
+        return self.passages.query(
+            query_embeddings=[list(vector)],
+            n_results=n,
+            where=where,
+            include=["documents", "metadatas", "distances", "embeddings"],
+        )
+
+    @_reading
+    def get_passages(
+        self, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None
+    ) -> Any:
+        """Passages by id or metadata, with text, metadata and vector."""
+        return self.passages.get(
+            ids=list(ids) if ids is not None else None,
+            where=where,
+            include=["documents", "metadatas", "embeddings"],
+        )
+
     def all_articles(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
         """Every article record with its full text, a page at a time."""
         yield from self._paged(self.articles, include=["metadatas", "documents"])

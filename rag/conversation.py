@@ -122,9 +122,9 @@ def _referent(previous_question: str, previous_answer: str, pronoun: str) -> str
     if about:
         return about.group("subject").strip()
     if pronoun in _PERSON_PRONOUNS:
-        name = _NAME.search(re.sub(r"\[\d+\]", "", previous_answer))
-        if name:
-            return name.group("name")
+        found = _NAME.search(re.sub(r"\[\d+\]", "", previous_answer))
+        if found:
+            return found.group("name")
     return ""
 
 

@@ -140,7 +140,9 @@ class GroundedAnswerer(Answerer):
         if not candidates:
             return []
         q_terms = set(content_terms(question))
-        candidates = _shortlist(candidates, content_terms(question), self.settings.answer_candidates)
+        candidates = _shortlist(
+            candidates, content_terms(question), self.settings.answer_candidates
+        )
         self._score(question, q_terms, candidates)
         ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
         best = ranked[0]

@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     ollama_base_url: str = "http://127.0.0.1:11434"
     max_answer_sentences: int = Field(4, ge=1, le=20)
     answer_candidates: int = Field(
-        18, ge=1, le=500, description="Sentences the grounded answerer embeds and weighs."
+        8, ge=1, le=500, description="Sentences the grounded answerer embeds and weighs."
     )
     abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
     support_threshold: float = Field(0.5, ge=0.0, le=1.0)

@@ -26,7 +26,7 @@ from rag.settings import Settings
 def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
     """The grounded answerer, or the configured LLM backend."""
     if settings.llm == "none":
-        return GroundedAnswerer(settings, engine.embeddings)
+        return GroundedAnswerer(settings, engine.embeddings, engine.query_vector)
     from rag.llm import make_llm_answerer
 
     return make_llm_answerer(settings)

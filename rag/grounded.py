@@ -13,7 +13,7 @@ import itertools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,9 +94,16 @@ class GroundedAnswerer(Answerer):
 
     name = "grounded"
 
-    def __init__(self, settings: Settings, embeddings: PassageEmbeddings) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: PassageEmbeddings,
+        embed_question: Callable[[str], np.ndarray] | None = None,
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings
+        # The retriever has usually embedded the same question a moment ago.
+        self.embed_question = embed_question
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -192,8 +199,12 @@ class GroundedAnswerer(Answerer):
         return all(_similarity(sentence, c) < 0.85 for c in chosen)
 
     def _score(self, question: str, q_terms: set[str], candidates: list[_Sentence]) -> None:
-        vectors = self._vectors([question] + [c.text for c in candidates])
-        q_vector = vectors[0]
+        if self.embed_question is not None:
+            q_vector = self.embed_question(question)
+            vectors = [q_vector, *self._vectors([c.text for c in candidates])]
+        else:
+            vectors = self._vectors([question] + [c.text for c in candidates])
+            q_vector = vectors[0]
         why = bool(_WHY.search(question))
         q_sequence = content_terms(question)
         for candidate, vector in zip(candidates, vectors[1:], strict=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,11 +120,28 @@ class SearchEngine:
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()
         self._checked_at = 0.0
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vector_lock = threading.Lock()
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()
         self.keyword()
         self.embeddings.embed_query("warm up")
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's embedding, remembered for the answerer that scores sentences
+        against the same question right after retrieval."""
+        with self._vector_lock:
+            cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+                return cached
+        vector = np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+        with self._vector_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > 256:
+                self._query_vectors.popitem(last=False)
+        return vector
 
     def keyword(self) -> KeywordIndexes:
         """The BM25 indexes, reloaded or rebuilt when Chroma's revision has moved."""
@@ -167,7 +185,7 @@ class SearchEngine:
 
         started = time.perf_counter()
         if settings.use_dense or settings.use_mmr:
-            query_vector = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+            query_vector = self.query_vector(query)
         timings["embed_ms"] = _ms(started)
 
         if settings.use_dense and query_vector is not None:

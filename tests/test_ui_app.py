@@ -11,17 +11,14 @@ import pytest
 
 from rag.ingest import ingest
 from rag.settings import Settings
-from tests.ui_fixtures import HASHING_ABSTAIN, app_test, html_bodies, turns, use_settings
-
-BRIDGE = b"""---
-title: Bridge reopens after repairs
-source: city.test
-date: 2025-04-01
----
-
-The old river bridge reopened on Tuesday after two years of repairs. Engineers replaced
-the steel cables and the deck. Traffic is expected to return to normal within a week.
-"""
+from tests.ui_fixtures import (
+    BRIDGE,
+    HASHING_ABSTAIN,
+    app_test,
+    html_bodies,
+    turns,
+    use_settings,
+)
 
 
 @pytest.fixture

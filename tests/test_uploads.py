@@ -19,16 +19,7 @@ from rag.uploads import (
     save_upload,
     uploads_dir,
 )
-
-ARTICLE = b"""---
-title: Bridge reopens after repairs
-source: city.test
-date: 2025-04-01
----
-
-The old river bridge reopened on Tuesday after two years of repairs. Engineers replaced
-the steel cables and the deck. Traffic is expected to return to normal within a week.
-"""
+from tests.ui_fixtures import BRIDGE as ARTICLE
 
 
 @pytest.mark.parametrize(

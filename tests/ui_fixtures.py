@@ -144,3 +144,15 @@ def chromium(width: int = 1280, height: int = 1000) -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+#: A small, valid Markdown article for upload tests.
+BRIDGE = b"""---
+title: Bridge reopens after repairs
+source: city.test
+date: 2025-04-01
+---
+
+The old river bridge reopened on Tuesday after two years of repairs. Engineers replaced
+the steel cables and the deck. Traffic is expected to return to normal within a week.
+"""

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
 
-from rag.schema import Answer
+from rag.schema import Answer, Citation
 
 #: A conversation turn: ("human" | "ai", text).
 Turn = tuple[str, str]
@@ -49,3 +49,27 @@ class Answerer(ABC):
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """A standalone version of a follow-up question; the default keeps it as is."""
         return question
+
+
+def cite(
+    number: int, passage: Document, start: int, end: int, supported: bool = True
+) -> Citation:
+    """Citation [number] quoting ``passage.page_content[start:end]``; the quote's article
+    offsets come from the passage's ``start`` metadata (-1 when it is unknown)."""
+    meta = passage.metadata
+    raw = meta.get("start")
+    offset = raw if isinstance(raw, int) else -1
+    return Citation(
+        id=number,
+        article_id=str(meta.get("article_id", "")),
+        chunk_id=str(meta.get("chunk_id", passage.id or "")),
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        date=str(meta.get("date", "")),
+        url=str(meta.get("url", "")),
+        quote=passage.page_content[start:end],
+        supported=supported,
+        passage=passage.page_content,
+        quote_start=offset + start if offset >= 0 else -1,
+        quote_end=offset + end if offset >= 0 else -1,
+    )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.answering import Answerer, Turn
+from rag.answering import Answerer, Turn, cite
 from rag.embeddings import PassageEmbeddings
 from rag.schema import Answer, AnswerSentence, Citation
 from rag.settings import Settings
@@ -125,7 +125,7 @@ class GroundedAnswerer(Answerer):
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
         for number, sentence in enumerate(chosen, start=1):
-            citations.append(_citation(number, sentence))
+            citations.append(cite(number, sentence.passage, sentence.start, sentence.end))
             shown = _tidy(sentence.text)
             piece = f"{shown} [{number}]"
             sentences.append(
@@ -402,25 +402,6 @@ def _tidy(text: str) -> str:
     if trimmed != text and trimmed:
         trimmed = trimmed[0].upper() + trimmed[1:]
     return trimmed
-
-
-def _citation(number: int, sentence: _Sentence) -> Citation:
-    meta = sentence.passage.metadata
-    offset = int(meta.get("start", 0) or 0)
-    return Citation(
-        id=number,
-        article_id=str(meta.get("article_id", "")),
-        chunk_id=str(meta.get("chunk_id", sentence.passage.id or "")),
-        title=str(meta.get("title", "")),
-        source=str(meta.get("source", "")),
-        date=str(meta.get("date", "")),
-        url=str(meta.get("url", "")),
-        quote=sentence.text,
-        supported=True,
-        passage=sentence.passage.page_content,
-        quote_start=offset + sentence.start,
-        quote_end=offset + sentence.end,
-    )
 
 
 def abstention(question: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
-from rag.answering import Answerer, Turn
+from rag.answering import Answerer, Turn, cite
 from rag.errors import BackendError
 from rag.prompts import (
     ABSTAIN_REPLY,
@@ -226,26 +226,11 @@ class LLMAnswerer(Answerer):
     def _citation(
         self, cid: int, doc: Document, uses: list[tuple[str, float, bool, bool]]
     ) -> Citation:
-        meta = dict(doc.metadata)
         passage = doc.page_content
         best_claim = max(uses, key=lambda use: use[1])[0] if uses else ""
         start, end = self.judge.best_quote(best_claim, passage) if best_claim else (0, 0)
-        offset = meta.get("start")
-        has_offset = isinstance(offset, int) and offset >= 0
-        return Citation(
-            id=cid,
-            article_id=str(meta.get("article_id", "")),
-            chunk_id=str(meta.get("chunk_id", "")),
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            date=str(meta.get("date", "")),
-            url=str(meta.get("url", "")),
-            quote=passage[start:end],
-            supported=bool(uses) and all(ok and needed for _, _, ok, needed in uses),
-            passage=passage,
-            quote_start=offset + start if has_offset else -1,  # type: ignore[operator]
-            quote_end=offset + end if has_offset else -1,  # type: ignore[operator]
-        )
+        supported = bool(uses) and all(ok and needed for _, _, ok, needed in uses)
+        return cite(cid, doc, start, end, supported)
 
     # --- conversation ---------------------------------------------------------------
 

@@ -172,7 +172,8 @@ class SearchEngine:
         as_of: str | None = None,
     ) -> list[Document]:
         """The ``k`` best passages for ``query``; ``as_of`` (YYYY-MM-DD) favours news
-        published shortly before that day when ``recency_weight`` is set."""
+        published shortly before that day (``recency_weight``) and holds back news
+        published after it (``future_weight``)."""
         settings = self.settings
         k = k or settings.top_k
         filters = filters or Filters()
@@ -215,8 +216,8 @@ class SearchEngine:
         self._fuse(candidates, dense_rank, bm25_rank)
         if article_rank:
             self._lift_articles(candidates, article_rank, query_vector, filters)
-        if as_of and settings.recency_weight > 0:
-            _favour_recent(candidates.values(), as_of, settings)
+        if as_of:
+            _weigh_by_date(candidates.values(), as_of, settings)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         pool = ranked[: max(k * 4, k)]
         self._complete(pool, query_vector)
@@ -344,8 +345,9 @@ class SearchEngine:
         pool[:] = [c for c in pool if c.metadata]
 
 
-def _favour_recent(candidates: Any, as_of: str, settings: Settings) -> None:
-    """News questions ask about this week: boost articles from the days before ``as_of``."""
+def _weigh_by_date(candidates: Any, as_of: str, settings: Settings) -> None:
+    """News questions ask about this week: boost articles from the days before ``as_of``;
+    articles from after it could not have been read then, so they count less."""
     import datetime as dt
 
     day = dt.date.fromisoformat(normalise_date(as_of, "as_of"))
@@ -357,6 +359,8 @@ def _favour_recent(candidates: Any, as_of: str, settings: Settings) -> None:
         age = (day - published).days
         if -1 <= age <= settings.recency_days:
             candidate.fused *= 1.0 + settings.recency_weight
+        elif age < -1:  # a day of slack: dates are local to the outlet's time zone
+            candidate.fused *= settings.future_weight
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

@@ -66,7 +66,14 @@ class Settings(BaseSettings):
         7, ge=0, le=3650, description="With an as_of date: articles this recent are favoured."
     )
     recency_weight: float = Field(
-        0.5, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
+        0.25, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
+    )
+    future_weight: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="With an as_of date: score factor for articles published after it "
+        "(1 = no change, 0 = never retrieved first).",
     )
 
     # --- answering --------------------------------------------------------------

@@ -107,3 +107,32 @@ def test_reader_sees_another_writers_articles(corpus: Path, hashing_settings: Se
     ingest([extra], hashing_settings)  # as another process would
     engine._checked_at = 0.0  # skip the wait between revision checks
     assert engine.search("glacier melting record", 3)[0].metadata["title"] == "Glacier"
+
+
+def test_as_of_favours_that_week_and_holds_back_later_news(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    folder = tmp_path / "dated"
+    # Undated, the later article matches best and the one from that week least.
+    stories = {
+        "later": ("2025-06-02", "River flooding: the mayor ordered the bridge evacuation."),
+        "old": ("2025-01-06", "River flooding closed the bridge; the mayor spoke."),
+        "week": ("2025-03-03", "The river bridge closed after heavy rain in the town."),
+    }
+    for tag, (day, text) in stories.items():
+        write_article(folder, f"{tag}.md", f"Flood {tag}", text, date=day)
+    ingest([folder], hashing_settings)
+    question = "river flooding bridge evacuation mayor"
+
+    def ranking(as_of: str | None, **update: float) -> list[str]:
+        engine = SearchEngine(hashing_settings.model_copy(update=update))
+        return titles(engine.search(question, 3, as_of=as_of))
+
+    undated = ranking(None)
+    assert undated == ["Flood later", "Flood old", "Flood week"]
+    assert ranking("2025-03-05")[0] == "Flood week"  # the article from that week wins
+    # Written after the day: never first when future_weight is 0, as undated when it is 1.
+    assert ranking("2025-03-05", recency_weight=0.0, future_weight=0.0)[-1] == "Flood later"
+    assert ranking("2025-03-05", recency_weight=0.0, future_weight=1.0) == undated
+    # A day of slack for time zones: an article dated the day after is not held back.
+    assert ranking("2025-06-01", recency_weight=0.0, future_weight=0.0) == undated

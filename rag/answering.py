@@ -50,6 +50,9 @@ class Answerer(ABC):
         """A standalone version of a follow-up question; the default keeps it as is."""
         return question
 
+    def warm_up(self) -> None:  # noqa: B027 - optional hook, most answerers load nothing
+        """Load whatever the first answer would otherwise wait for."""
+
 
 def cite(
     number: int, passage: Document, start: int, end: int, supported: bool = True

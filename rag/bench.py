@@ -241,7 +241,7 @@ def _serve_main() -> None:
     questions: list[str] = json.loads(Path(sys.argv[1]).read_text())
     started = time.perf_counter()
     chain = build_chain(Settings())
-    chain.engine.warm_up()
+    chain.warm_up()
     for question in questions[:WARM_UP_QUESTIONS]:
         chain.invoke({"question": question})
     load_s = time.perf_counter() - started
@@ -490,7 +490,7 @@ def scaling(settings: Any, sizes: list[int], questions: list[str], work: Path) -
         index.stamp(source.embeddings.dimension)
         # The keyword indexes are built by the engine itself (warm_up), from the index.
         chain = build_chain(target, engine=None)
-        chain.engine.warm_up()
+        chain.warm_up()
         for question in questions[:WARM_UP_QUESTIONS]:
             chain.invoke({"question": question})
         latencies = []
@@ -634,8 +634,15 @@ def run_bench(options: BenchOptions, settings: Any, log: Any = None) -> dict[str
     return result
 
 
-def serving_only(index_dir: Path, settings: Any, questions_path: Path | None) -> dict[str, Any]:
-    """Serving figures (latency, RSS, cold start, recall) on an existing index, read-only."""
+def serving_only(
+    index_dir: Path,
+    settings: Any,
+    questions_path: Path | None,
+    scaling_sizes: Sequence[int] = (),
+    work_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Serving figures (latency, RSS, cold start, recall) on an existing index, read-only;
+    with ``scaling_sizes``, also latency on copies of its passages at those sizes."""
     target = settings.model_copy(update={"index_dir": index_dir})
     questions = read_questions(questions_path, None, restrict=False) if questions_path else []
     if not questions:
@@ -644,6 +651,13 @@ def serving_only(index_dir: Path, settings: Any, questions_path: Path | None) ->
     result["recall@5"] = our_recall(target, questions)
     result.update(serve_probe(target, [q.question for q in questions]))
     result["cold_start_s"] = cold_start(target, questions[0].question)
+    if scaling_sizes:
+        if work_dir is not None:
+            work_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
+            result["scaling"] = scaling(
+                target, list(scaling_sizes), [q.question for q in questions], Path(scratch)
+            )
     result["load_at_end"] = load_average()
     return result
 
@@ -743,7 +757,7 @@ def register(app: typer.Typer) -> None:
         try:
             if index is not None:
                 qpath = questions or (corpus / "questions-dev.jsonl" if corpus.is_dir() else None)
-                result = serving_only(index, settings, qpath)
+                result = serving_only(index, settings, qpath, sizes, work_dir)
             else:
                 options = BenchOptions(
                     corpus=corpus, articles=articles, questions=questions, work_dir=work_dir,

@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from rag.answering import Answerer, Turn
 from rag.conversation import condense_question, normalise_history
+from rag.embeddings import HashingEmbeddings, make_embeddings
 from rag.errors import BadQuestionError
 from rag.grounded import GroundedAnswerer
 from rag.retrieval import Filters, SearchEngine
@@ -26,7 +27,16 @@ from rag.settings import Settings
 def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
     """The grounded answerer, or the configured LLM backend."""
     if settings.llm == "none":
-        return GroundedAnswerer(settings, engine.embeddings, engine.query_vector)
+        backend = settings.answer_embedding_backend
+        if backend in ("same", settings.embedding_backend) or isinstance(
+            engine.embeddings, HashingEmbeddings
+        ):
+            # The retriever has usually embedded the same question a moment ago.
+            return GroundedAnswerer(settings, engine.embeddings, engine.query_vector)
+        faster = make_embeddings(
+            settings.model_copy(update={"embedding_backend": backend})
+        )
+        return GroundedAnswerer(settings, faster)
     from rag.llm import make_llm_answerer
 
     return make_llm_answerer(settings)
@@ -41,6 +51,11 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         self.settings = settings
         self.engine = engine
         self.answerer = answerer or make_answerer(settings, engine)
+
+    def warm_up(self) -> None:
+        """Load the models and indexes now, so the first question is as fast as the rest."""
+        self.engine.warm_up()
+        self.answerer.warm_up()
 
     @property
     def InputType(self) -> type:

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     dense_weight: float = Field(1.0, ge=0.0)
     bm25_weight: float = Field(1.0, ge=0.0)
-    mmr_lambda: float = Field(0.75, ge=0.0, le=1.0)
+    mmr_lambda: float = Field(0.9, ge=0.0, le=1.0)
     use_article_bm25: bool = Field(
         True, description="Also rank whole articles by BM25 and lift their passages."
     )
@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         7, ge=0, le=3650, description="With an as_of date: articles this recent are favoured."
     )
     recency_weight: float = Field(
-        0.25, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
+        0.5, ge=0.0, le=10.0, description="Score boost for recent articles (0 = off)."
     )
     future_weight: float = Field(
         0.5,
@@ -100,16 +100,22 @@ class Settings(BaseSettings):
 
     # --- embedding runtime (issue 6) ------------------------------------------------
     # torch: sentence-transformers as is. onnx: the same model exported once to ONNX
-    # (same vectors, no torch import when serving). onnx-int8: weights quantized to int8,
-    # faster, recorded as its own model so an index never mixes it with float vectors.
-    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
-    # Where exported ONNX models are cached (made locally from the model's own weights);
-    # None = <index_dir>/model-cache, which .gitignore already keeps out of the repo.
+    # (same vectors, so the same model to the index; no torch import when serving and
+    # 2x faster question embedding). onnx-int8: weights quantized to int8, faster still,
+    # recorded as its own model so an index never mixes it with float vectors.
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    # The grounded answerer only ranks a handful of sentences against the question, so it
+    # may use a faster runtime than the index ("same" = the index's own model object).
+    answer_embedding_backend: Literal["same", "torch", "onnx", "onnx-int8"] = Field(
+        "onnx-int8", description="Runtime the grounded answerer scores sentences with."
+    )
+    # Where exported ONNX models are cached (made locally from the model's own weights,
+    # keyed by them, so one cache serves every index). None = ~/.cache/rag/models.
     model_cache_dir: Path | None = None
 
     @property
     def model_cache_path(self) -> Path:
-        return self.model_cache_dir or Path(self.index_dir) / "model-cache"
+        return self.model_cache_dir or Path.home() / ".cache" / "rag" / "models"
 
     @field_validator("collection")
     @classmethod

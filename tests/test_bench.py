@@ -138,6 +138,30 @@ def test_weightless_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "real model" in result.output
 
 
+def test_serving_only_also_scales_an_existing_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--index with --scale times questions on copies of that index's passages."""
+    from rag.ingest import ingest
+    from rag.settings import Settings
+
+    corpus, questions = make_corpus(tmp_path / "data")
+    index = tmp_path / "index"
+    monkeypatch.setenv("RAG_EMBEDDING_MODEL", "hashing")
+    assert ingest([corpus], Settings(index_dir=index, embedding_model="hashing")).ok
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--index", str(index), "--questions", str(questions), "--scale", "30,5",
+         "--json", "--work-dir", str(tmp_path / "work")],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout[result.stdout.index("{"):])
+    assert [row["passages"] for row in figures["scaling"]] == [30, 5]
+    assert all(0 < row["query_p50_ms"] <= row["query_p95_ms"] for row in figures["scaling"])
+    assert figures["recall@5"] >= 0.5
+    assert not list((tmp_path / "work").iterdir())  # the copies are gone
+
+
 # --- the whole harness (real model) ---------------------------------------------------------
 @pytest.mark.integration
 def test_bench_prints_every_figure_with_sane_values(

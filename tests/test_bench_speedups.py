@@ -33,7 +33,7 @@ def _many_articles(folder: Path, count: int) -> Path:
 
 
 def test_backend_setting_picks_the_runtime(tmp_path: Path) -> None:
-    torch_model = make_embeddings(Settings(index_dir=tmp_path))
+    torch_model = make_embeddings(Settings(index_dir=tmp_path, embedding_backend="torch"))
     onnx_model = make_embeddings(Settings(index_dir=tmp_path, embedding_backend="onnx"))
     int8 = make_embeddings(Settings(index_dir=tmp_path, embedding_backend="onnx-int8"))
     assert isinstance(torch_model, SentenceTransformerEmbeddings)
@@ -42,8 +42,12 @@ def test_backend_setting_picks_the_runtime(tmp_path: Path) -> None:
     # Float ONNX is the same model to the index; int8 is kept apart.
     assert onnx_model.model_id == torch_model.model_id == BUNDLED_MODEL
     assert int8.model_id != BUNDLED_MODEL
-    # The export is cached beside the index unless a cache folder is named.
-    assert onnx_model.cache_dir == tmp_path / "model-cache"
+    # One export cache serves every index (keyed by the weights), unless one is named.
+    assert onnx_model.cache_dir == Path.home() / ".cache" / "rag" / "models"
+    named = Settings(index_dir=tmp_path, model_cache_dir=tmp_path / "cache")
+    assert make_embeddings(named.model_copy(update={"embedding_backend": "onnx"})).cache_dir == (
+        tmp_path / "cache"
+    )
 
 
 def test_overlapped_writes_store_every_article_once(

@@ -127,3 +127,27 @@ def test_import_rag_does_not_import_torch() -> None:
         "assert 'sentence_transformers' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+@pytest.mark.parametrize("backend", ["onnx-int8", "same", "torch"])
+def test_answerer_runtime_is_separate_and_answers_alike(
+    real_settings: Settings, backend: str
+) -> None:
+    """The answerer may score sentences with a faster runtime than the index (int8 by
+    default); whichever it uses, the S-400 answer keeps both cited reasons."""
+    from rag.chain import build_chain
+    from rag.embeddings import OnnxEmbeddings
+
+    settings = real_settings.model_copy(update={"answer_embedding_backend": backend})
+    chain = build_chain(settings)
+    embeddings = chain.answerer.embeddings  # type: ignore[attr-defined]
+    if backend == "same":
+        assert embeddings is chain.engine.embeddings
+        assert chain.answerer.embed_question is not None  # type: ignore[attr-defined]
+    else:
+        assert embeddings is not chain.engine.embeddings
+        assert isinstance(embeddings, OnnxEmbeddings) == backend.startswith("onnx")
+        assert chain.answerer.embed_question is None  # type: ignore[attr-defined]
+    answer = chain.invoke({"question": S400_QUESTION})
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert ISRAEL in quotes and GULF in quotes

@@ -65,7 +65,9 @@ def _engine(key: str, _settings: Settings) -> SearchEngine:
 @st.cache_resource(show_spinner=False)
 def _chain(key: str, answerer: str, _settings: Settings) -> RagChain:
     settings = _settings if answerer == "llm" else _settings.model_copy(update={"llm": "none"})
-    return build_chain(settings, engine=_engine(key, _settings))
+    chain = build_chain(settings, engine=_engine(key, _settings))
+    chain.warm_up()
+    return chain
 
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=60)

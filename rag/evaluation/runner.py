@@ -75,9 +75,8 @@ def run_suite(
 ) -> dict[str, Any]:
     """Ask every case and return the report (a JSON-ready dict: summary, cases, run)."""
     options = options or RunOptions()
-    engine = getattr(chain, "engine", None)
-    if options.warm_up and engine is not None and hasattr(engine, "warm_up"):
-        engine.warm_up()  # load the model before the clock runs on the first case
+    if options.warm_up and hasattr(chain, "warm_up"):
+        chain.warm_up()  # load the models before the clock runs on the first case
     started = time.perf_counter()
     results: list[dict[str, Any]] = []
     for done, case in enumerate(cases, start=1):

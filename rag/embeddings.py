@@ -418,11 +418,21 @@ def _quantize(float_path: Path, target: Path) -> None:
         if node.op_type == "MatMul" and not any(name in weights for name in node.input)
     ]
     partial = target.with_suffix(f".{os.getpid()}.partial")
-    quantize_dynamic(
-        str(float_path), str(partial), weight_type=QuantType.QInt8, per_channel=True,
-        op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=activation_products,
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    import logging
+
+    # onnxruntime logs a "consider pre-processing" hint on the root logger; users of
+    # `rag ask` would see it once, and it is not for them.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(float_path), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+            op_types_to_quantize=["MatMul", "Gemm"], nodes_to_exclude=activation_products,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
     os.replace(partial, target)
 
 

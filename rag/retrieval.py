@@ -306,19 +306,23 @@ class SearchEngine:
     def _best_passages_of(
         self, article_ids: list[str], query_vector: np.ndarray, candidates: dict[str, _Candidate]
     ) -> None:
-        got = self.index.get_passages(where={"article_id": {"$in": article_ids}})
+        """Each article's passage closest to the question; text and metadata are fetched
+        later only for those that make the pool (``_complete``)."""
+        ids, vectors = self.index.vectors_of_articles(article_ids)
+        if not ids:
+            return
+        passages = self.keyword().passages
         best: dict[str, _Candidate] = {}
-        for chunk_id, text, meta, vector in zip(
-            got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-        ):
-            candidate = _Candidate(chunk_id, text or "", dict(meta or {}))
-            candidate.vector = np.asarray(vector, dtype=np.float32)
-            candidate.dense = float(candidate.vector @ query_vector)
-            candidate.article_id = str(candidate.metadata.get("article_id", ""))
-            candidate.date_int = int(candidate.metadata.get("date_int", 0) or 0)
-            held = best.get(candidate.article_id)
-            if held is None or (candidate.dense or 0) > (held.dense or 0):
-                best[candidate.article_id] = candidate
+        for chunk_id, vector, dense in zip(ids, vectors, vectors @ query_vector, strict=True):
+            article_id, date_int = passages.article_of(chunk_id)
+            if not article_id:
+                continue  # written after the keyword index was built: found next time
+            held = best.get(article_id)
+            if held is None or float(dense) > (held.dense or 0.0):
+                best[article_id] = _Candidate(
+                    chunk_id, vector=vector, dense=float(dense), article_id=article_id,
+                    date_int=date_int,
+                )
         for candidate in best.values():
             candidates.setdefault(candidate.chunk_id, candidate)
 

@@ -136,3 +136,30 @@ def test_as_of_favours_that_week_and_holds_back_later_news(
     assert ranking("2025-03-05", recency_weight=0.0, future_weight=1.0) == undated
     # A day of slack for time zones: an article dated the day after is not held back.
     assert ranking("2025-06-01", recency_weight=0.0, future_weight=0.0) == undated
+
+
+def test_article_ranking_alone_brings_in_complete_passages(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    """With the passage lists off, every result comes from the whole-article BM25 list:
+    each article's passage closest to the question, fetched whole (text, metadata,
+    scores) like any other."""
+    folder = tmp_path / "spread"
+    filler = "The committee met again on Tuesday and discussed the schedule at length. "
+    parts = [f"{filler * 6}The glacier retreat was measured by the survey team. ",
+             f"{filler * 6}A volcano nearby showed new activity this month. ",
+             f"{filler * 6}Officials also issued a tsunami warning for the coast. "]
+    write_article(folder, "report.md", "Annual hazards report", "".join(parts))
+    write_article(folder, "brief.md", "Brief", "Volcano news: the volcano story of the day.")
+    write_article(folder, "other.md", "Other", "The football club won the cup on Saturday.")
+    ingest([folder], hashing_settings)
+    only_articles = {"use_dense": False, "use_bm25": False, "use_mmr": True}
+    engine = SearchEngine(hashing_settings.model_copy(update=only_articles))
+    docs = engine.search("glacier volcano tsunami", 3)
+    assert titles(docs)[0] == "Annual hazards report"
+    assert "Other" not in titles(docs)  # BM25 gives it nothing
+    for doc in docs:
+        assert doc.page_content and doc.metadata["article_id"] and doc.metadata["chunk_id"]
+        assert doc.metadata["dense_score"] is not None and doc.metadata["bm25_score"] is None
+    # Of the report's passages, the one that names a question term was chosen.
+    assert any(w in docs[0].page_content for w in ("glacier", "volcano", "tsunami"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ def test_a_question_gets_a_cited_answer_with_its_sources(app_settings: Settings)
     assert '<mark class="rag-quote">' in bodies
     assert "Show in the article" in bodies and "Lava flowed toward the town." in bodies
     assert at.feedback  # thumbs under the answer
+    captions = [c.value for c in at.caption]
+    assert any(re.search(r"grounded answer · 1 article · [1-9]\d* ms", c) for c in captions)
     assert not at.error
 
 

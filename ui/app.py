@@ -301,7 +301,8 @@ def _meta_caption(answer: Answer) -> str:
     if sources:
         parts.append(f"{sources} article{'s' if sources != 1 else ''}")
     if seconds:
-        parts.append(f"{seconds:.1f} s")
+        # Grounded answers take tens of milliseconds: "0.0 s" would read as a glitch.
+        parts.append(f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s")
     if answer.standalone_question and answer.standalone_question != answer.question:
         # A follow-up was read with the conversation: say how, so a miss is explainable.
         parts.append(f"searched for: {answer.standalone_question}")

@@ -253,8 +253,8 @@ class GroundedAnswerer(Answerer):
     def _embed(self, texts: list[str]) -> list[np.ndarray]:
         encode = getattr(self.embeddings, "encode", None)
         if encode is not None:
-            # Batches are cut from length order: small ones pad short sentences less,
-            # which saved more than the extra runs cost (measured: 8 per batch, not 32).
+            # Batches of 8 (cut from length order) were as fast as 32 here; 4 were
+            # faster but changed answers, as int8 quantizes activations per batch.
             return list(np.asarray(encode(texts, batch_size=8), dtype=np.float32))
         return [np.asarray(v, dtype=np.float32) for v in self.embeddings.embed_documents(texts)]
 

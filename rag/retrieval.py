@@ -215,7 +215,7 @@ class SearchEngine:
         started = time.perf_counter()
         self._fuse(candidates, dense_rank, bm25_rank)
         if article_rank:
-            self._lift_articles(candidates, article_rank, query_vector, filters)
+            self._lift_articles(candidates, article_rank, query_vector, keyword.passages)
         if as_of:
             _weigh_by_date(candidates.values(), as_of, settings)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
@@ -287,10 +287,11 @@ class SearchEngine:
         candidates: dict[str, _Candidate],
         article_rank: list[str],
         query_vector: np.ndarray | None,
-        filters: Filters,
+        passages: KeywordIndex,
     ) -> None:
         """Add each article's rank in the whole-article BM25 list to its passages' scores;
-        a top article none of whose passages was found brings its best passage in."""
+        a top article none of whose passages was found brings its best passage in
+        (``passages``, the keyword index this search used, says whose passage is whose)."""
         settings = self.settings
         bonus = {
             article: settings.article_weight / (settings.rrf_k + rank)
@@ -299,19 +300,22 @@ class SearchEngine:
         present = {c.article_id for c in candidates.values()}
         missing = [a for a in article_rank[: settings.top_k * 2] if a not in present]
         if missing and query_vector is not None:
-            self._best_passages_of(missing, query_vector, candidates)
+            self._best_passages_of(missing, query_vector, candidates, passages)
         for candidate in candidates.values():
             candidate.fused += bonus.get(candidate.article_id, 0.0)
 
     def _best_passages_of(
-        self, article_ids: list[str], query_vector: np.ndarray, candidates: dict[str, _Candidate]
+        self,
+        article_ids: list[str],
+        query_vector: np.ndarray,
+        candidates: dict[str, _Candidate],
+        passages: KeywordIndex,
     ) -> None:
         """Each article's passage closest to the question; text and metadata are fetched
         later only for those that make the pool (``_complete``)."""
         ids, vectors = self.index.vectors_of_articles(article_ids)
         if not ids:
             return
-        passages = self.keyword().passages
         best: dict[str, _Candidate] = {}
         for chunk_id, vector, dense in zip(ids, vectors, vectors @ query_vector, strict=True):
             article_id, date_int = passages.article_of(chunk_id)

@@ -382,15 +382,6 @@ class ArticleIndex:
         """Every passage, a page at a time: (ids, metadatas, documents)."""
         yield from self._paged(self.passages, include=["metadatas", "documents"])
 
-    @_reading
-    def passage_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        if not ids:
-            return {}
-        got = self.passages.get(ids=list(ids), include=["embeddings"])
-        return {
-            i: list(map(float, v)) for i, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
-
     def _paged(
         self, collection: Any, include: list[str]
     ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:

@@ -50,6 +50,10 @@ class PassageEmbeddings(Embeddings):
         """True when the model reads ``text`` whole (no truncation)."""
         return True
 
+    def fits_all(self, texts: list[str]) -> list[bool]:
+        """``fits`` for each text; models with a batch tokenizer answer in one call."""
+        return [self.fits(text) for text in texts]
+
     def warm_up(self) -> None:
         """Load weights now instead of on first use."""
 
@@ -165,6 +169,9 @@ class SentenceTransformerEmbeddings(PassageEmbeddings):
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 
+#: Token-id arrays `OnnxEmbeddings.fits` keeps for `encode` (~1 KB each).
+_MEASURED_LIMIT = 32_768
+
 
 class OnnxEmbeddings(PassageEmbeddings):
     """A sentence-transformers model run by ONNX Runtime, with the model's own tokenizer.
@@ -199,7 +206,13 @@ class OnnxEmbeddings(PassageEmbeddings):
         self._session: Any = None
         self._tokenizer: Any = None
         self._counter: Any = None
+        self._pad_id = 0
         self._config: dict[str, Any] = {}
+        # Token ids of texts `fits` measured whole, kept for `encode`: ingestion checks
+        # every passage before embedding it, so this saves tokenizing it twice. Compact
+        # (int32 arrays), bounded, and each entry is used once.
+        self._measured: dict[str, Any] = {}
+        self._measured_lock = threading.Lock()
 
     # --- loading -----------------------------------------------------------------
     def warm_up(self) -> None:
@@ -268,8 +281,9 @@ class OnnxEmbeddings(PassageEmbeddings):
                     counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
                     counter.no_truncation()
                     counter.no_padding()
+                    self._pad_id = int((tokenizer.padding or {}).get("pad_id", 0))
+                    tokenizer.no_padding()  # encode pads each batch to its own width
                     tokenizer.enable_truncation(self._config["max_len"])
-                    tokenizer.enable_padding()
                     options = onnxruntime.SessionOptions()
                     options.graph_optimization_level = (
                         onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -299,11 +313,33 @@ class OnnxEmbeddings(PassageEmbeddings):
         return int(self._config["max_len"])
 
     def count_model_tokens(self, text: str) -> int:
-        self._load()
-        return len(self._counter.encode(text).ids)
+        return self._count([text])[0]
 
     def fits(self, text: str) -> bool:
         return self.count_model_tokens(text) <= self.max_tokens
+
+    def fits_all(self, texts: list[str]) -> list[bool]:
+        return [count <= self.max_tokens for count in self._count(texts)]
+
+    def _count(self, texts: list[str]) -> list[int]:
+        """Model tokens of each text; the ids of whole ones are kept for ``encode``."""
+        import numpy as np
+
+        self._load()
+        encodings = self._counter.encode_batch(texts) if len(texts) > 1 else [
+            self._counter.encode(text) for text in texts
+        ]
+        counts = []
+        with self._measured_lock:
+            for text, encoding in zip(texts, encodings, strict=True):
+                ids = encoding.ids
+                counts.append(len(ids))
+                if len(ids) <= self._config["max_len"]:
+                    # Whole, so exactly what the truncating tokenizer gives `encode`.
+                    self._measured[text] = np.asarray(ids, dtype=np.int32)
+            while len(self._measured) > _MEASURED_LIMIT:
+                del self._measured[next(iter(self._measured))]
+        return counts
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return,unused-ignore]
@@ -317,8 +353,8 @@ class OnnxEmbeddings(PassageEmbeddings):
 
         session = self._load()
         size = batch_size or self.batch_size
-        encodings = self._tokenizer.encode_batch(texts) if texts else []
-        lengths = [sum(e.attention_mask) for e in encodings]
+        token_ids = self._token_ids(texts)
+        lengths = [len(ids) for ids in token_ids]
         # Similar lengths in one batch: little padding is computed and thrown away.
         order = sorted(range(len(texts)), key=lambda i: -lengths[i])
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -326,8 +362,11 @@ class OnnxEmbeddings(PassageEmbeddings):
         for start in range(0, len(order), size):
             rows = order[start : start + size]
             width = max(lengths[i] for i in rows)
-            ids = np.array([encodings[i].ids[:width] for i in rows], dtype=np.int64)
-            mask = np.array([encodings[i].attention_mask[:width] for i in rows], dtype=np.int64)
+            ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for row, i in enumerate(rows):
+                ids[row, : lengths[i]] = token_ids[i]
+                mask[row, : lengths[i]] = 1
             feed = {"input_ids": ids, "attention_mask": mask}
             if "token_type_ids" in wanted:
                 feed["token_type_ids"] = np.zeros_like(ids)
@@ -342,6 +381,21 @@ class OnnxEmbeddings(PassageEmbeddings):
             pooled = pooled / np.maximum(norms, 1e-12)
             out[rows] = pooled
         return out
+
+    def _token_ids(self, texts: list[str]) -> list[Any]:
+        """Each text's token ids (truncated to the model's length), measured ones reused."""
+        import numpy as np
+
+        found: list[Any] = [None] * len(texts)
+        with self._measured_lock:
+            for i, text in enumerate(texts):
+                found[i] = self._measured.pop(text, None)
+        missing = [i for i, ids in enumerate(found) if ids is None]
+        if missing:
+            encodings = self._tokenizer.encode_batch([texts[i] for i in missing])
+            for i, encoding in zip(missing, encodings, strict=True):
+                found[i] = np.asarray(encoding.ids, dtype=np.int32)
+        return found
 
 
 def export_onnx(model_dir: Path, target: Path, *, quantized: bool) -> None:

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         BUNDLED_MODEL, description="Sentence-transformers model name or folder."
     )
     embedding_device: str = "cpu"
-    embedding_batch_size: int = Field(32, ge=1, le=4096)
+    embedding_batch_size: int = Field(16, ge=1, le=4096)
 
     # --- passages ---------------------------------------------------------------
     chunk_tokens: int = Field(180, ge=16, le=2000, description="Passage size, cl100k tokens.")

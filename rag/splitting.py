@@ -90,11 +90,13 @@ class PassageSplitter:
 
     ``fits`` (optional) is the embedding model's own check that a passage is not
     truncated; a passage that fails it is split again with fewer sentences.
+    ``fits_all`` (optional) does the same check for many passages in one call.
     """
 
     size: int = 180
     overlap: int = 30
     fits: Callable[[str], bool] | None = None
+    fits_all: Callable[[list[str]], list[bool]] | None = None
 
     def __post_init__(self) -> None:
         if self.size < 8:
@@ -106,8 +108,7 @@ class PassageSplitter:
 
     def split(self, article: Article) -> list[Passage]:
         text = article.text
-        units = self._units(text)
-        windows = self._pack(text, units)
+        windows = self._windows(text, self._units(text))
         passages: list[Passage] = []
         seen: dict[str, int] = {}
         for position, (start, end) in enumerate(windows):
@@ -153,7 +154,24 @@ class PassageSplitter:
             pieces.append((piece_start, last_good, count_tokens(text[piece_start:last_good])))
         return pieces
 
-    def _pack(self, text: str, units: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    def _windows(self, text: str, units: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        fits = self.fits
+        if self.fits_all is not None:
+            # Nearly every passage fits the model: check them all in one (fast, batched)
+            # call, and pack again checking one by one only when one does not.
+            windows = self._pack(text, units, None)
+            if all(self.fits_all([text[start:end] for start, end in windows])):
+                return windows
+            fits_all = self.fits_all
+            fits = fits or (lambda passage: fits_all([passage])[0])
+        return self._pack(text, units, fits)
+
+    def _pack(
+        self,
+        text: str,
+        units: list[tuple[int, int, int]],
+        fits: Callable[[str], bool] | None,
+    ) -> list[tuple[int, int]]:
         windows: list[tuple[int, int]] = []
         i = 0
         while i < len(units):
@@ -163,11 +181,7 @@ class PassageSplitter:
                 total += units[j][2]
                 j += 1
             # Shrink until the embedding model takes the whole passage.
-            while (
-                self.fits is not None
-                and j - i > 1
-                and not self.fits(text[units[i][0] : units[j - 1][1]])
-            ):
+            while fits is not None and j - i > 1 and not fits(text[units[i][0] : units[j - 1][1]]):
                 j -= 1
             windows.append((units[i][0], units[j - 1][1]))
             if j >= len(units):

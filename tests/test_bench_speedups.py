@@ -155,3 +155,20 @@ def test_onnx_vectors_match_torch_and_int8_stays_close(tmp_path: Path) -> None:
     # A second instance loads the cached export (no new file, same vectors).
     again = OnnxEmbeddings(cache_dir=tmp_path).encode(TEXTS)
     assert np.allclose(again, onnx_vectors, atol=1e-6)
+
+
+@pytest.mark.integration
+def test_measured_token_ids_are_reused_and_give_the_same_vectors(tmp_path: Path) -> None:
+    model = OnnxEmbeddings(cache_dir=tmp_path, batch_size=2)
+    fresh = model.encode(TEXTS)
+    long_text = "Lava flowed toward the town of Grindavik overnight. " * 60
+    assert model.fits_all([*TEXTS, long_text]) == [True, True, True, False]
+    assert model.fits(TEXTS[0]) and not model.fits(long_text)
+    # Whole texts are remembered once measured; a truncated one is not.
+    assert set(model._measured) == set(TEXTS)
+    reused = model.encode(TEXTS)
+    assert not model._measured  # each remembered text is used once
+    assert np.allclose(reused, fresh, atol=1e-6)
+    # A text too long for the model is still embedded, truncated, as before.
+    assert model.encode([long_text]).shape == (1, fresh.shape[1])
+    assert model.count_model_tokens(long_text) > model.max_tokens

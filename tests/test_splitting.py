@@ -72,6 +72,29 @@ def test_long_sentence_is_cut_and_fits_callback_shrinks() -> None:
     assert all(len(p.text) < 150 for p in short)
 
 
+def test_batched_fit_check_gives_the_one_by_one_passages() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(60))
+    article = Article(id="y", title="t", text=text)
+    calls: list[int] = []
+
+    def fits_all(passages: list[str]) -> list[bool]:
+        calls.append(len(passages))
+        return [len(p) < 150 for p in passages]
+
+    one_by_one = PassageSplitter(size=200, overlap=20, fits=lambda s: len(s) < 150).split(article)
+    batched = PassageSplitter(size=200, overlap=20, fits_all=fits_all).split(article)
+    # A window that does not fit sends the splitter back to checking one by one.
+    assert [p.text for p in batched] == [p.text for p in one_by_one]
+    assert all(len(p.text) < 150 for p in batched)
+    assert calls[0] > 1 and 1 in calls
+
+    calls.clear()
+    roomy = PassageSplitter(size=40, overlap=5, fits_all=fits_all).split(article)
+    assert calls == [len(roomy)]  # everything fits: one call for the whole article
+    unchecked = PassageSplitter(size=40, overlap=5).split(article)
+    assert [p.text for p in roomy] == [p.text for p in unchecked]
+
+
 def test_invalid_sizes_are_refused() -> None:
     import pytest
 

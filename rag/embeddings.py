@@ -171,7 +171,7 @@ ONNX_BACKENDS = ("onnx", "onnx-int8")
 #: Bumped when the exported graph changes. 2: attention exported in its plain ("eager")
 #: form instead of PyTorch's fused SDPA, which ONNX Runtime runs 10% faster in float
 #: (same vectors: max difference 1.4e-7) and 21% faster in int8.
-_EXPORT_VERSION = 2
+EXPORT_VERSION = 2
 
 #: Token-id arrays `OnnxEmbeddings.fits` keeps for `encode` (~1 KB each).
 _MEASURED_LIMIT = 32_768
@@ -204,7 +204,7 @@ class OnnxEmbeddings(PassageEmbeddings):
         # Float ONNX reproduces the torch vectors, so it is the same model to the index;
         # int8 vectors differ slightly (cosine ~0.99) and are kept apart, per export
         # version (int8 of export 2 is 0.998 from int8 of export 1: not to be mixed).
-        self.model_id = f"{base_id}+int8.v{_EXPORT_VERSION}" if quantized else base_id
+        self.model_id = f"{base_id}+int8.v{EXPORT_VERSION}" if quantized else base_id
         self.cache_dir = Path(cache_dir)
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -262,7 +262,7 @@ class OnnxEmbeddings(PassageEmbeddings):
     def cached_model_path(self) -> Path:
         """Where this model's ONNX graph lives: keyed by the weights it was made from."""
         folder = self._model_dir()
-        stamp = hashlib.sha1(f"{folder.resolve()}:export{_EXPORT_VERSION}".encode())
+        stamp = hashlib.sha1(f"{folder.resolve()}:export{EXPORT_VERSION}".encode())
         for weights in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
             info = weights.stat()
             stamp.update(f"{weights.name}:{info.st_size}:{int(info.st_mtime)}".encode())
@@ -429,7 +429,7 @@ def _export_float(model_dir: Path, target: Path) -> None:
         ) from exc
     model = SentenceTransformer(
         str(model_dir), device="cpu", local_files_only=True,
-        model_kwargs={"attn_implementation": "eager"},  # see _EXPORT_VERSION
+        model_kwargs={"attn_implementation": "eager"},  # see EXPORT_VERSION
     )
     transformer: Any = model[0].auto_model
     transformer.eval()

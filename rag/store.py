@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rag.embeddings import PassageEmbeddings
+from rag.embeddings import EXPORT_VERSION, PassageEmbeddings
 from rag.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
 from rag.settings import Settings
 
@@ -249,8 +249,8 @@ class ArticleIndex:
             dim = self.info.get("embedding_dim", "?")
             raise ModelMismatchError(
                 f"the index was built with {recorded} (dimension {dim}) but the settings ask "
-                f"for {self.embeddings.model_id}; run `rag ingest --rebuild index/articles` "
-                f"to re-embed, or set RAG_EMBEDDING_MODEL={recorded}"
+                f"for {self.embeddings.model_id}; "
+                + mismatch_fix(str(recorded), self.embeddings.model_id)
             )
 
     def stamp(self, dimension: int | None = None) -> str:
@@ -505,3 +505,21 @@ class ChromaLease:
         if self._handle is not None and not self.lost:
             self._discard(self._handle, "released")
         self._handle = None
+
+
+
+def mismatch_fix(recorded: str, wanted: str) -> str:
+    """How to get past an index built with another model id than the settings ask for.
+
+    An int8 id (``MODEL+int8.vN``) is not a model name: the backend setting picks it, and
+    the id of an older int8 export cannot be produced again, only re-embedded.
+    """
+    rebuild = "run `rag ingest --rebuild index/articles` to re-embed"
+    if "+int8" not in recorded:
+        return f"{rebuild}, or set RAG_EMBEDDING_MODEL={recorded}"
+    if recorded.endswith(f"+int8.v{EXPORT_VERSION}") and "+int8" not in wanted:
+        return f"{rebuild}, or set RAG_EMBEDDING_BACKEND=onnx-int8 (it was built with int8)"
+    return (
+        f"{rebuild}: it was built by an earlier int8 export of the model, which this "
+        "version no longer makes"
+    )

@@ -156,6 +156,21 @@ def test_other_model_is_refused(corpus: Path, hashing_settings: Settings) -> Non
     assert index_stats(other)["model"] == "hashing:64"
 
 
+def test_mismatch_message_names_the_fix_for_each_kind_of_model_id() -> None:
+    from rag.embeddings import EXPORT_VERSION
+    from rag.store import mismatch_fix
+
+    base = "sentence-transformers/all-MiniLM-L6-v2"
+    current_int8 = f"{base}+int8.v{EXPORT_VERSION}"
+    assert "RAG_EMBEDDING_MODEL=hashing:64" in mismatch_fix("hashing:64", base)
+    # An int8 index opened with float settings: the backend is the switch, not the model.
+    fix = mismatch_fix(current_int8, base)
+    assert "RAG_EMBEDDING_BACKEND=onnx-int8" in fix and "RAG_EMBEDDING_MODEL" not in fix
+    # An older int8 export cannot be made again: rebuilding is the only way.
+    old = mismatch_fix(f"{base}+int8", current_int8)
+    assert "--rebuild" in old and "earlier int8 export" in old and "RAG_" not in old
+
+
 def test_second_writer_is_stopped(corpus: Path, hashing_settings: Settings) -> None:
     with ingest_lock(hashing_settings), pytest.raises(IndexLockedError, match="wait"):
         ingest([corpus], hashing_settings)

@@ -331,9 +331,7 @@ class OnnxEmbeddings(PassageEmbeddings):
         import numpy as np
 
         self._load()
-        encodings = self._counter.encode_batch(texts) if len(texts) > 1 else [
-            self._counter.encode(text) for text in texts
-        ]
+        encodings = self._counter.encode_batch(texts)
         counts = []
         with self._measured_lock:
             for text, encoding in zip(texts, encodings, strict=True):

@@ -214,7 +214,6 @@ class GroundedAnswerer(Answerer):
         for candidate, vector, overlap in zip(candidates, vectors[1:], lexical, strict=True):
             candidate.vector = vector
             candidate.dense = float(vector @ q_vector)
-            terms = candidate.terms
             candidate.lexical = overlap
             prior = 1.0 / (1.0 + 0.15 * candidate.passage_rank)
             causal = 0.04 if why and _CAUSAL.search(candidate.text) else 0.0
@@ -224,7 +223,7 @@ class GroundedAnswerer(Answerer):
                 + 0.1 * prior
                 + causal
                 + _answer_type_bonus(question, candidate.text)
-                + _head_noun_penalty(question, terms)
+                + _head_noun_penalty(question, candidate.terms)
             )
 
     def _vectors(self, texts: list[str]) -> list[np.ndarray]:

@@ -444,7 +444,6 @@ class _Ingestion:
         splitter = PassageSplitter(
             self.settings.chunk_tokens,
             self.settings.chunk_overlap_tokens,
-            fits=lambda body: embeddings.fits(embedding_text(title, body)),
             fits_all=lambda bodies: embeddings.fits_all(
                 [embedding_text(title, body) for body in bodies]
             ),

@@ -507,7 +507,6 @@ class ChromaLease:
         self._handle = None
 
 
-
 def mismatch_fix(recorded: str, wanted: str) -> str:
     """How to get past an index built with another model id than the settings ask for.
 

@@ -140,11 +140,11 @@ def killed_ingest(folder: Path, index_dir: Path, delay_s: float, rebuild: bool =
 
 def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[str]:
     """Every broken invariant, in words; an empty list when the index is sound."""
-    from rag.embeddings import make_embeddings
-    from rag.ingest import keyword_dir
-    from rag.keyword import KeywordIndex
-    from rag.settings import Settings
-    from rag.store import ArticleIndex
+    from rag.core.settings import Settings
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.ingest import keyword_dir
+    from rag.indexing.keyword import KeywordIndex
+    from rag.indexing.store import ArticleIndex
 
     settings = Settings(index_dir=index_dir, embedding_model="hashing")
     index = ArticleIndex(settings, make_embeddings(settings))

@@ -73,9 +73,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from rag.chain import build_chain
-    from rag.ingest import ingest
-    from rag.settings import Settings
+    from rag.answering.chain import build_chain
+    from rag.core.settings import Settings
+    from rag.indexing.ingest import ingest
 
     with tempfile.TemporaryDirectory(prefix="rag-load-") as tmp:
         root = Path(tmp)

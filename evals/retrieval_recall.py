@@ -25,8 +25,8 @@ DEFAULT_QUESTIONS = (
 
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.retrieval import Filters, SearchEngine
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.retrieval.hybrid import Filters, SearchEngine
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--index-dir", required=True)

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Settings": "rag.settings",
-    "ingest": "rag.ingest",
-    "build_chain": "rag.chain",
-    "build_retriever": "rag.retrieval",
-    "Answer": "rag.schema",
-    "Citation": "rag.schema",
-    "IngestSummary": "rag.schema",
-    "RagError": "rag.errors",
+    "Settings": "rag.core.settings",
+    "ingest": "rag.indexing.ingest",
+    "build_chain": "rag.answering.chain",
+    "build_retriever": "rag.retrieval.hybrid",
+    "Answer": "rag.core.schema",
+    "Citation": "rag.core.schema",
+    "IngestSummary": "rag.core.schema",
+    "RagError": "rag.core.errors",
 }
 
 __all__ = [  # noqa: RUF022 - grouped by role, not alphabetically
@@ -29,12 +29,12 @@ __all__ = [  # noqa: RUF022 - grouped by role, not alphabetically
 ]
 
 if TYPE_CHECKING:
-    from rag.chain import build_chain
-    from rag.errors import RagError
-    from rag.ingest import ingest
-    from rag.retrieval import build_retriever
-    from rag.schema import Answer, Citation, IngestSummary
-    from rag.settings import Settings
+    from rag.answering.chain import build_chain
+    from rag.core.errors import RagError
+    from rag.core.schema import Answer, Citation, IngestSummary
+    from rag.core.settings import Settings
+    from rag.indexing.ingest import ingest
+    from rag.retrieval.hybrid import build_retriever
 
 
 def __getattr__(name: str) -> Any:

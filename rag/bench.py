@@ -2,7 +2,7 @@
 
 One run, one process tree, the same articles:
 
-- **ours**: :func:`rag.ingest.ingest` into a fresh index;
+- **ours**: :func:`rag.indexing.ingest.ingest` into a fresh index;
 - **baseline**: what most LangChain users write: ``RecursiveCharacterTextSplitter``
   (1,000 characters, 200 overlap), ``HuggingFaceEmbeddings`` with the same bundled model,
   ``Chroma.from_documents``, into another fresh index;
@@ -35,7 +35,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.errors import RagError
+from rag.core.errors import RagError
 
 #: Where the internal benchmark corpus lives next to the repository (never copied into it).
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / (
@@ -199,7 +199,7 @@ def _rag_command() -> list[str]:
     script = Path(sys.executable).with_name("rag")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "from rag.cli import main; main()"]
+    return [sys.executable, "-c", "from rag.app.cli import main; main()"]
 
 
 def cold_start(settings: Any, question: str) -> float:
@@ -235,8 +235,8 @@ def serve_probe(settings: Any, questions: list[str]) -> dict[str, Any]:
 
 def _serve_main() -> None:
     """Child side of :func:`serve_probe` (Settings from the environment: it is an edge)."""
-    from rag.chain import build_chain
-    from rag.settings import Settings
+    from rag.answering.chain import build_chain
+    from rag.core.settings import Settings
 
     questions: list[str] = json.loads(Path(sys.argv[1]).read_text())
     started = time.perf_counter()
@@ -263,8 +263,8 @@ def _serve_main() -> None:
 
 # --- the three ingestions ---------------------------------------------------------------
 def ingest_ours(corpus_file: Path, settings: Any) -> dict[str, Any]:
-    from rag.embeddings import OnnxEmbeddings, make_embeddings
-    from rag.ingest import ingest
+    from rag.indexing.embeddings import OnnxEmbeddings, make_embeddings
+    from rag.indexing.ingest import ingest
 
     embeddings = make_embeddings(settings)
     export_s = None
@@ -302,8 +302,8 @@ def ingest_baseline(articles: list[dict[str, Any]], folder: Path) -> tuple[Any, 
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from rag.embeddings import resolve_model_path
-    from rag.settings import BUNDLED_MODEL
+    from rag.core.settings import BUNDLED_MODEL
+    from rag.indexing.embeddings import resolve_model_path
 
     load = load_average()
     cpu = time.process_time()
@@ -338,9 +338,9 @@ def ingest_baseline(articles: list[dict[str, Any]], folder: Path) -> tuple[Any, 
 
 def our_passage_texts(settings: Any) -> list[str]:
     """Exactly what our ingestion embedded: embedding_text(title, passage) per passage."""
-    from rag.embeddings import make_embeddings
-    from rag.ingest import embedding_text
-    from rag.store import ArticleIndex
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.ingest import embedding_text
+    from rag.indexing.store import ArticleIndex
 
     index = ArticleIndex(settings, make_embeddings(settings), create=False)
     return [
@@ -352,7 +352,11 @@ def our_passage_texts(settings: Any) -> list[str]:
 
 def floor(settings: Any, texts: list[str]) -> dict[str, Any]:
     """The bare encoder of our backend over ``texts``, at its best batch size, no I/O."""
-    from rag.embeddings import OnnxEmbeddings, SentenceTransformerEmbeddings, make_embeddings
+    from rag.indexing.embeddings import (
+        OnnxEmbeddings,
+        SentenceTransformerEmbeddings,
+        make_embeddings,
+    )
 
     embeddings = make_embeddings(settings)
     embeddings.warm_up()
@@ -398,7 +402,7 @@ def floor(settings: Any, texts: list[str]) -> dict[str, Any]:
 
 # --- questions on the built indexes -------------------------------------------------------
 def our_recall(settings: Any, questions: list[BenchQuestion]) -> float | None:
-    from rag.retrieval import build_retriever
+    from rag.retrieval.hybrid import build_retriever
 
     with_evidence = [q for q in questions if q.evidence_ids]
     if not with_evidence:
@@ -445,9 +449,9 @@ def scaling(settings: Any, sizes: list[int], questions: list[str], work: Path) -
     """
     import numpy as np
 
-    from rag.chain import build_chain
-    from rag.embeddings import make_embeddings
-    from rag.store import ArticleIndex
+    from rag.answering.chain import build_chain
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
 
     source = ArticleIndex(settings, make_embeddings(settings), create=False)
     got = source.passages.get(include=["documents", "metadatas", "embeddings"])
@@ -726,7 +730,7 @@ def register(app: typer.Typer) -> None:
         """Time ingestion and questions, ours against the plain LangChain pipeline."""
         from pydantic import ValidationError
 
-        from rag.settings import Settings
+        from rag.core.settings import Settings
 
         for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
                             ("ANONYMIZED_TELEMETRY", "False")):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 
 def chroma_executable() -> str | None:

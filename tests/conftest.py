@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "index" / "articles"
@@ -74,7 +74,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """An index of the bundled articles built once with the real bundled model."""
-    from rag.ingest import ingest
+    from rag.indexing.ingest import ingest
 
     root = tmp_path_factory.mktemp("real")
     settings = Settings(
@@ -87,7 +87,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_chain(real_settings: Settings):  # type: ignore[no-untyped-def]
-    from rag.chain import build_chain
+    from rag.answering.chain import build_chain
 
     return build_chain(real_settings)
 

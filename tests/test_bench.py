@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rag.app.cli import app
 from rag.bench import (
     distinct_articles,
     evidence_order,
@@ -15,7 +16,6 @@ from rag.bench import (
     read_articles_jsonl,
     read_questions,
 )
-from rag.cli import app
 
 # Twelve articles on unrelated topics; each question names its article's facts.
 TOPICS = [
@@ -142,8 +142,8 @@ def test_serving_only_also_scales_an_existing_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--index with --scale times questions on copies of that index's passages."""
-    from rag.ingest import ingest
-    from rag.settings import Settings
+    from rag.core.settings import Settings
+    from rag.indexing.ingest import ingest
 
     corpus, questions = make_corpus(tmp_path / "data")
     index = tmp_path / "index"

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.ingest as ingest_module
-from rag.embeddings import OnnxEmbeddings, SentenceTransformerEmbeddings, make_embeddings
-from rag.errors import RagError
-from rag.ingest import ingest
-from rag.settings import BUNDLED_MODEL, Settings
-from rag.store import ArticleIndex
+import rag.indexing.ingest as ingest_module
+from rag.core.errors import RagError
+from rag.core.settings import BUNDLED_MODEL, Settings
+from rag.indexing.embeddings import OnnxEmbeddings, SentenceTransformerEmbeddings, make_embeddings
+from rag.indexing.ingest import ingest
+from rag.indexing.store import ArticleIndex
 from tests.conftest import write_article
 
 TEXTS = [
@@ -97,8 +97,8 @@ def test_failed_write_stops_ingest_and_a_rerun_completes(
 def test_repeated_passage_text_is_embedded_once(
     tmp_path: Path, hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rag.ingest import embedding_text
-    from rag.splitting import count_tokens
+    from rag.indexing.ingest import embedding_text
+    from rag.indexing.splitting import count_tokens
 
     # A: a whole passage on its own. Article two starts with A and goes on with longer
     # sentences, none of which fits beside A, so its first passage is A again; the

@@ -10,12 +10,12 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import Runnable
 
-from rag.chain import build_chain
-from rag.conversation import condense_question, normalise_history
-from rag.errors import BadQuestionError, IndexMissingError
-from rag.ingest import ingest
-from rag.schema import Answer
-from rag.settings import Settings
+from rag.answering.chain import build_chain
+from rag.answering.conversation import condense_question, normalise_history
+from rag.core.errors import BadQuestionError, IndexMissingError
+from rag.core.schema import Answer
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.chain import build_chain
-from rag.ingest import ingest
-from rag.schema import Answer
-from rag.settings import Settings
+from rag.answering.chain import build_chain
+from rag.core.schema import Answer
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 
 from .llm_servers import OllamaServer, OpenAICompatibleServer
 

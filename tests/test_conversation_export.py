@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rag.conversation_export import chat_history, export_filename, export_markdown
-from rag.schema import Answer, AnswerSentence, Citation
+from rag.app.conversation_export import chat_history, export_filename, export_markdown
+from rag.core.schema import Answer, AnswerSentence, Citation
 
 WHEN = dt.datetime(2025, 6, 2, 9, 5, tzinfo=dt.UTC)
 

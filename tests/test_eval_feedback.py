@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.chain import build_chain
-from rag.cli import app
+from rag.answering.chain import build_chain
+from rag.answering.support import OfflineSupportJudge
+from rag.app.cli import app
+from rag.core.settings import Settings
+from rag.evaluation.feedback import FeedbackRecord, append_feedback
 from rag.evaluation.feedback_export import export_feedback, key_facts
 from rag.evaluation.runner import run_suite
 from rag.evaluation.suite import SuiteError, load_suite
-from rag.feedback import FeedbackRecord, append_feedback
-from rag.ingest import ingest
-from rag.settings import Settings
-from rag.support import OfflineSupportJudge
+from rag.indexing.ingest import ingest
 
 
 def test_key_facts_prefer_names_and_numbers_the_answer_shows() -> None:

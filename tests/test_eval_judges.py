@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering.support import OfflineSupportJudge
+from rag.core.settings import Settings
 from rag.evaluation.judges import LLMSupportJudge, judge_agreement, make_support_judge
-from rag.settings import Settings
-from rag.support import OfflineSupportJudge
 from tests.conftest import REPO
 from tests.llm_servers import Messages, OpenAICompatibleServer
 
@@ -77,7 +77,7 @@ def test_judge_kind_can_be_forced() -> None:
 def test_cli_refuses_an_llm_judge_without_an_llm(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from rag.cli import app
+    from rag.app.cli import app
 
     suite = tmp_path / "s.jsonl"
     suite.write_text('{"id": "a", "question": "q?"}\n')

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rag.answering.support import OfflineSupportJudge
+from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.evaluation.metrics import (
     abstention_scores,
     citation_scores,
@@ -22,8 +24,6 @@ from rag.evaluation.metrics import (
     recall_at,
     reciprocal_rank,
 )
-from rag.schema import Answer, AnswerSentence, Citation
-from rag.support import OfflineSupportJudge
 
 PUTIN = (
     "Russian President Vladimir Putin met Iranian President Massoud Pezeshkian in Ashgabat "

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
+from rag.app.cli import app
+from rag.core.settings import Settings
 from rag.evaluation.compare import below_floors, compare, load_report, parse_floors
 from rag.evaluation.report import write_reports
 from rag.evaluation.runner import SUMMARY_KEYS, summarise
 from rag.evaluation.suite import SuiteError
-from rag.ingest import ingest
-from rag.settings import Settings
+from rag.indexing.ingest import ingest
 from tests.conftest import write_article
 
 EVIL = '<script>alert("x")</script>'

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 
-from rag.answering import Answerer, Turn
-from rag.chain import build_chain
+from rag.answering.base import Answerer, Turn
+from rag.answering.chain import build_chain
+from rag.answering.support import OfflineSupportJudge
+from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.core.settings import Settings
 from rag.evaluation import evaluate
 from rag.evaluation.runner import SUMMARY_KEYS, RunOptions, case_filters, run_suite
 from rag.evaluation.suite import parse_case
-from rag.ingest import ingest
-from rag.schema import Answer, AnswerSentence, Citation
-from rag.settings import Settings
-from rag.support import OfflineSupportJudge
+from rag.indexing.ingest import ingest
 from tests.conftest import write_article
 
 VOLCANO = (

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
-from rag.settings import Settings
+from rag.app.cli import app
+from rag.core.settings import Settings
 from tests.conftest import REPO
 
 SEED_SUITE = REPO / "evals" / "seed_article.jsonl"

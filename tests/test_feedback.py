@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from rag.feedback import FeedbackRecord, append_feedback, read_feedback
-from rag.schema import Answer, AnswerSentence, Citation
+from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.evaluation.feedback import FeedbackRecord, append_feedback, read_feedback
 
 
 def _answer() -> Answer:

@@ -8,8 +8,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.grounded import _overlaps, _term_match
-from rag.text import content_terms
+from rag.answering.grounded import _overlaps, _term_match
+from rag.core.text import content_terms
 
 
 def _reference(question: list[str], sentence: list[str]) -> float:

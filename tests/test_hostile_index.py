@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.chain import build_chain
-from rag.errors import BadQuestionError, ModelMismatchError, RagError
-from rag.ingest import ingest, keyword_dir
-from rag.settings import Settings
-from rag.stats import index_stats
+from rag.answering.chain import build_chain
+from rag.app.stats import index_stats
+from rag.core.errors import BadQuestionError, ModelMismatchError, RagError
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest, keyword_dir
 
 from .conftest import write_article
 
@@ -40,7 +40,7 @@ def cli(settings: Settings, *args: str, **extra: str):  # type: ignore[no-untype
 
 
 def app():  # type: ignore[no-untyped-def]
-    from rag.cli import app as typer_app
+    from rag.app.cli import app as typer_app
 
     return typer_app
 

@@ -1,5 +1,5 @@
 """Hostile input through every entry point: Python, the CLI (in process and as a real
-process) and UI uploads (rag.uploads). Each must give a clear message naming the
+process) and UI uploads (rag.app.uploads). Each must give a clear message naming the
 problem, a non-zero exit for the CLI, and lose nothing already indexed.
 
 The small inputs live in tests/hostile/ (expected.json lists the message each must
@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.cli import app
-from rag.embeddings import make_embeddings
-from rag.ingest import ingest
-from rag.loaders import MAX_ARTICLE_BYTES
-from rag.settings import Settings
-from rag.store import ArticleIndex
+from rag.app.cli import app
+from rag.core.settings import Settings
+from rag.indexing.embeddings import make_embeddings
+from rag.indexing.ingest import ingest
+from rag.indexing.loaders import MAX_ARTICLE_BYTES
+from rag.indexing.store import ArticleIndex
 
 from .conftest import REPO
 
@@ -153,7 +153,7 @@ def test_python_and_cli_give_clear_messages_and_keep_the_index(
 
 
 def test_uploads_refuse_every_hostile_file(indexed: Settings, tmp_path: Path) -> None:
-    from rag.uploads import Upload, ingest_uploads
+    from rag.app.uploads import Upload, ingest_uploads
 
     folder = tmp_path / "hostile"
     folder.mkdir()

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import make_embeddings
-from rag.errors import IndexLockedError, ModelMismatchError
-from rag.ingest import ingest, ingest_lock, keyword_dir
-from rag.keyword import KeywordIndex
-from rag.settings import Settings
-from rag.stats import index_stats
-from rag.store import ArticleIndex
+from rag.app.stats import index_stats
+from rag.core.errors import IndexLockedError, ModelMismatchError
+from rag.core.settings import Settings
+from rag.indexing.embeddings import make_embeddings
+from rag.indexing.ingest import ingest, ingest_lock, keyword_dir
+from rag.indexing.keyword import KeywordIndex
+from rag.indexing.store import ArticleIndex
 
 from .conftest import write_article
 
@@ -157,8 +157,8 @@ def test_other_model_is_refused(corpus: Path, hashing_settings: Settings) -> Non
 
 
 def test_mismatch_message_names_the_fix_for_each_kind_of_model_id() -> None:
-    from rag.embeddings import EXPORT_VERSION
-    from rag.store import mismatch_fix
+    from rag.indexing.embeddings import EXPORT_VERSION
+    from rag.indexing.store import mismatch_fix
 
     base = "sentence-transformers/all-MiniLM-L6-v2"
     current_int8 = f"{base}+int8.v{EXPORT_VERSION}"

@@ -9,12 +9,12 @@ from itertools import islice
 
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbeddings
-from rag.ingest import embedding_text
-from rag.loaders import load_path
-from rag.schema import Article
-from rag.settings import Settings
-from rag.splitting import PassageSplitter
+from rag.core.schema import Article
+from rag.core.settings import Settings
+from rag.indexing.embeddings import SentenceTransformerEmbeddings
+from rag.indexing.ingest import embedding_text
+from rag.indexing.loaders import load_path
+from rag.indexing.splitting import PassageSplitter
 
 from .conftest import REALTIMEQA, S400_QUESTION, SEED_ARTICLE
 
@@ -122,7 +122,7 @@ def test_import_rag_does_not_import_torch() -> None:
     code = (
         "import sys, rag\n"
         "from rag import Settings, ingest, build_chain, build_retriever, Answer\n"
-        "import rag.cli\n"
+        "import rag.app.cli\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "assert 'sentence_transformers' not in sys.modules\n"
     )
@@ -135,8 +135,8 @@ def test_answerer_runtime_is_separate_and_answers_alike(
 ) -> None:
     """The answerer may score sentences with a faster runtime than the index (int8 by
     default); whichever it uses, the S-400 answer keeps both cited reasons."""
-    from rag.chain import build_chain
-    from rag.embeddings import OnnxEmbeddings
+    from rag.answering.chain import build_chain
+    from rag.indexing.embeddings import OnnxEmbeddings
 
     settings = real_settings.model_copy(update={"answer_embedding_backend": backend})
     chain = build_chain(settings)

@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 from langchain_core.documents import Document
 
-from rag.embeddings import HashingEmbeddings
-from rag.errors import BackendError
-from rag.llm import LLMAnswerer, make_llm_answerer
-from rag.loaders import load_path
-from rag.prompts import ABSTAIN_REPLY, CONDENSE_SYSTEM_PROMPT
-from rag.schema import Answer, Article
-from rag.settings import Settings
-from rag.splitting import PassageSplitter
-from rag.support import OfflineSupportJudge
+from rag.answering.llm import LLMAnswerer, make_llm_answerer
+from rag.answering.prompts import ABSTAIN_REPLY, CONDENSE_SYSTEM_PROMPT
+from rag.answering.support import OfflineSupportJudge
+from rag.core.errors import BackendError
+from rag.core.schema import Answer, Article
+from rag.core.settings import Settings
+from rag.indexing.embeddings import HashingEmbeddings
+from rag.indexing.loaders import load_path
+from rag.indexing.splitting import PassageSplitter
 from tests.conftest import SEED_ARTICLE
 from tests.llm_servers import (
     PASSAGE_BLOCK,
@@ -336,7 +336,7 @@ def test_missing_partner_package_names_the_extra(
 
 
 def test_streamed_marker_split_across_chunks_is_renumbered() -> None:
-    from rag.llm import CitationRenumberer
+    from rag.answering.llm import CitationRenumberer
 
     renumber = CitationRenumberer(passage_count=3)
     out = [renumber.feed(p) for p in ["Fact A [", "3", "]. Fact B [1", "][", "3]. C [4]."]]

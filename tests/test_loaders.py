@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rag.loaders import iter_files, load_path
-from rag.schema import Article, Problem
+from rag.core.schema import Article, Problem
+from rag.indexing.loaders import iter_files, load_path
 
 from .conftest import SEED_ARTICLE
 

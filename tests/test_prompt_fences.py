@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.documents import Document
 
-from rag.prompts import (
+from rag.answering.prompts import (
     ABSTAIN_REPLY,
     build_answer_messages,
     build_condense_messages,
@@ -75,7 +75,7 @@ def test_condense_prompt_quotes_history_without_citation_markers() -> None:
 
 
 def test_orders_to_the_model_are_blanked_from_evidence_keeping_offsets() -> None:
-    from rag.prompts import without_instructions
+    from rag.answering.prompts import without_instructions
 
     text = f"Putin met Pezeshkian. {INJECTION} Talks lasted two hours."
     cleaned = without_instructions(text)

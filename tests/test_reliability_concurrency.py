@@ -14,10 +14,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rag.chain import build_chain
-from rag.ingest import ingest
-from rag.schema import Answer
-from rag.settings import Settings
+from rag.answering.chain import build_chain
+from rag.core.schema import Answer
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 
 from .conftest import REPO, write_article
 from .test_reliability_crash import crash
@@ -80,8 +80,8 @@ def test_second_ingest_process_stops_then_waits(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
             import sys
-            from rag.ingest import ingest_lock
-            from rag.settings import Settings
+            from rag.indexing.ingest import ingest_lock
+            from rag.core.settings import Settings
             with ingest_lock(Settings()):
                 print("held", flush=True)
                 sys.stdin.readline()

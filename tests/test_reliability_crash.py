@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from rag.ingest import ingest
-from rag.keyword import KeywordIndex
-from rag.retrieval import SearchEngine
-from rag.settings import Settings
-from rag.store import ArticleIndex
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
+from rag.indexing.keyword import KeywordIndex
+from rag.indexing.store import ArticleIndex
+from rag.retrieval.hybrid import SearchEngine
 
 from .conftest import REPO
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from rag.ingest import ingest
-from rag.retrieval import SearchEngine
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
+from rag.retrieval.hybrid import SearchEngine
 
 from .test_reliability_crash import crash
 

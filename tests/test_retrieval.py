@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest import ingest
-from rag.retrieval import Filters, SearchEngine, build_retriever
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
+from rag.retrieval.hybrid import Filters, SearchEngine, build_retriever
 
 from .conftest import write_article
 

@@ -16,9 +16,9 @@ import textwrap
 import uuid
 from pathlib import Path
 
-from rag.chain import build_chain
-from rag.ingest import ingest
-from rag.settings import Settings
+from rag.answering.chain import build_chain
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 
 from .conftest import REPO, write_article
 from .llm_servers import OpenAICompatibleServer, fixed
@@ -83,7 +83,7 @@ def test_api_key_never_printed_logged_or_stored(corpus: Path, tmp_path: Path) ->
     driver = textwrap.dedent("""
         import logging, sys
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
-        from rag.cli import main
+        from rag.app.cli import main
         sys.argv = ["rag", *sys.argv[1:]]
         main()
     """)

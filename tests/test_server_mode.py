@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.chain import build_chain
-from rag.errors import IndexLockedError, RagError
-from rag.ingest import ingest, ingest_lock, keyword_dir
-from rag.retrieval import SearchEngine
-from rag.settings import Settings
-from rag.stats import index_stats
-from rag.store import LOCK_SUFFIX, ChromaLease, make_client
+from rag.answering.chain import build_chain
+from rag.app.stats import index_stats
+from rag.core.errors import IndexLockedError, RagError
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest, ingest_lock, keyword_dir
+from rag.indexing.store import LOCK_SUFFIX, ChromaLease, make_client
+from rag.retrieval.hybrid import SearchEngine
 
 from .chroma_server import ChromaServer, chroma_server  # noqa: F401 - the fixture
 from .conftest import REPO, write_article
@@ -165,8 +165,8 @@ def test_lease_of_a_killed_ingester_expires(
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent("""
             import sys, time
-            from rag.ingest import ingest_lock
-            from rag.settings import Settings
+            from rag.indexing.ingest import ingest_lock
+            from rag.core.settings import Settings
             with ingest_lock(Settings()):
                 print("held", flush=True)
                 time.sleep(600)

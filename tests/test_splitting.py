@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import itertools
 
-from rag.loaders import load_path
-from rag.schema import Article
-from rag.splitting import PassageSplitter, count_tokens, sentence_spans, split_sentences
+from rag.core.schema import Article
+from rag.indexing.loaders import load_path
+from rag.indexing.splitting import PassageSplitter, count_tokens, sentence_spans, split_sentences
 
 from .conftest import SEED_ARTICLE
 

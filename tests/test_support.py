@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embeddings import HashingEmbeddings
-from rag.errors import RagError
-from rag.settings import Settings
-from rag.support import (
+from rag.answering.support import (
     OfflineSupportJudge,
     SupportJudge,
     SupportPair,
@@ -20,6 +17,9 @@ from rag.support import (
     roc_auc,
     strip_citations,
 )
+from rag.core.errors import RagError
+from rag.core.settings import Settings
+from rag.indexing.embeddings import HashingEmbeddings
 from tests.conftest import REALTIMEQA, REPO
 
 PAIRS_FILE = REPO / "evals" / "support_pairs.jsonl"

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from rag.ingest import ingest
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 from tests.ui_fixtures import (
     BRIDGE,
     HASHING_ABSTAIN,
@@ -181,7 +181,7 @@ def test_new_chat_empties_the_conversation(app_settings: Settings) -> None:
 
 
 def test_model_and_index_load_once(app_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag import retrieval
+    from rag.retrieval import hybrid as retrieval
 
     made: list[int] = []
     original = retrieval.SearchEngine.__init__

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from rag.ingest import ingest
-from rag.settings import Settings
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest
 from tests.conftest import S400_QUESTION
 from tests.ui_fixtures import (
     ARTIFACTS,

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from rag.schema import Answer, AnswerSentence, Citation
-from rag.ui_render import (
+from rag.app.ui_render import (
     answer_html,
     answer_segments,
     context_html,
@@ -19,6 +18,7 @@ from rag.ui_render import (
     source_html,
     welcome_html,
 )
+from rag.core.schema import Answer, AnswerSentence, Citation
 
 ARTICLE = (
     "First paragraph about the forum.\n"

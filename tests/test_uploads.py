@@ -6,12 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chain import build_chain
-from rag.errors import IndexLockedError
-from rag.ingest import ingest_lock
-from rag.settings import Settings
-from rag.stats import index_stats
-from rag.uploads import (
+from rag.answering.chain import build_chain
+from rag.app.stats import index_stats
+from rag.app.uploads import (
     Upload,
     UploadRejected,
     ingest_uploads,
@@ -19,6 +16,9 @@ from rag.uploads import (
     save_upload,
     uploads_dir,
 )
+from rag.core.errors import IndexLockedError
+from rag.core.settings import Settings
+from rag.indexing.ingest import ingest_lock
 from tests.ui_fixtures import BRIDGE as ARTICLE
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from rag.settings import Settings
+from rag.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "ui" / "app.py"

@@ -1,8 +1,9 @@
 """The chat UI: ask about the indexed news, watch the answer arrive, open its sources.
 
-Thin on purpose: the chain answers, rag.ui_render builds the (escaped) HTML, rag.uploads
-saves and indexes uploads, rag.feedback records verdicts, rag.conversation_export writes
-the Markdown export. Settings come from the environment (RAG_*), built here at the edge.
+Thin on purpose: the chain answers, rag.app.ui_render builds the (escaped) HTML,
+rag.app.uploads saves and indexes uploads, rag.evaluation.feedback records verdicts,
+rag.app.conversation_export writes the Markdown export. Settings come from the environment
+(RAG_*), built here at the edge.
 Run with ``make run`` or ``rag ui``.
 """
 
@@ -23,17 +24,10 @@ from typing import Any
 import streamlit as st
 from pydantic import ValidationError
 
-from rag.chain import RagChain, build_chain, validate_question
-from rag.conversation_export import chat_history, export_filename, export_markdown
-from rag.embeddings import PassageEmbeddings, make_embeddings
-from rag.errors import BadQuestionError, IndexMissingError, RagError
-from rag.feedback import MAX_COMMENT_CHARS, FeedbackRecord, append_feedback
-from rag.loaders import SUPPORTED_SUFFIXES
-from rag.retrieval import SearchEngine
-from rag.schema import Answer
-from rag.settings import Settings
-from rag.stats import index_stats
-from rag.ui_render import (
+from rag.answering.chain import RagChain, build_chain, validate_question
+from rag.app.conversation_export import chat_history, export_filename, export_markdown
+from rag.app.stats import index_stats
+from rag.app.ui_render import (
     STYLE,
     answer_html,
     escape_markdown,
@@ -42,7 +36,14 @@ from rag.ui_render import (
     text_html,
     welcome_html,
 )
-from rag.uploads import Upload, ingest_uploads
+from rag.app.uploads import Upload, ingest_uploads
+from rag.core.errors import BadQuestionError, IndexMissingError, RagError
+from rag.core.schema import Answer
+from rag.core.settings import Settings
+from rag.evaluation.feedback import MAX_COMMENT_CHARS, FeedbackRecord, append_feedback
+from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.loaders import SUPPORTED_SUFFIXES
+from rag.retrieval.hybrid import SearchEngine
 
 st.set_page_config(
     page_title="Ask the news · rag", page_icon=":material/newsmode:", layout="centered"

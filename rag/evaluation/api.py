@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rag.answering.support import SupportJudge
+from rag.core.settings import Settings
 from rag.evaluation.compare import compare, load_report
 from rag.evaluation.judges import judge_agreement, make_support_judge
 from rag.evaluation.report import write_reports
 from rag.evaluation.runner import Progress, RunOptions, run_suite
 from rag.evaluation.suite import EvalCase, load_suite
-from rag.settings import Settings
-from rag.support import SupportJudge
 
 #: The hand-labelled (sentence, evidence) pairs the judge is measured on.
 SUPPORT_PAIRS = Path(__file__).resolve().parents[2] / "evals" / "support_pairs.jsonl"
@@ -44,7 +44,7 @@ def evaluate(
     if baseline is not None:  # fail on a bad baseline before the long run, not after
         old = baseline if isinstance(baseline, dict) else load_report(baseline)
     if chain is None:
-        from rag.chain import build_chain
+        from rag.answering.chain import build_chain
 
         chain = build_chain(settings)
     engine = getattr(chain, "engine", None)

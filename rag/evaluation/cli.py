@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from rag.errors import RagError
+from rag.core.errors import RagError
 
 #: Exit codes: 1 = a metric under its --fail-under floor, 2 = bad input.
 EXIT_BELOW_FLOOR = 1
@@ -85,12 +85,12 @@ def run(
     """Ask every case of SUITE, score it, write the reports and print the summary."""
     from pydantic import ValidationError
 
+    from rag.core.settings import Settings
     from rag.evaluation.api import evaluate
     from rag.evaluation.compare import below_floors, parse_floors
     from rag.evaluation.judges import JUDGE_KINDS
     from rag.evaluation.runner import SUMMARY_KEYS
     from rag.evaluation.suite import load_suite
-    from rag.settings import Settings
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -59,7 +59,7 @@ def key_facts(quote: str, answer_text: str) -> list[str]:
 
 
 def record_to_case(record: Any) -> dict[str, Any]:
-    """One feedback record (rag.feedback.FeedbackRecord) as a suite line."""
+    """One feedback record (rag.evaluation.feedback.FeedbackRecord) as a suite line."""
     history = [[role, text] for role, text in record.chat_history]
     row: dict[str, Any] = {"id": case_id(record.question, history)}
     if history:
@@ -99,7 +99,7 @@ def record_to_case(record: Any) -> dict[str, Any]:
 
 def export_feedback(feedback_path: str | Path, out_path: str | Path) -> tuple[int, int]:
     """Append the feedback's cases to ``out_path``: (cases written, already there)."""
-    from rag.feedback import read_feedback
+    from rag.evaluation.feedback import read_feedback
 
     feedback_path, out_path = Path(feedback_path), Path(out_path)
     if not feedback_path.is_file():

@@ -1,6 +1,6 @@
 """Support judges for citation precision/recall: the offline one, or an LLM when configured.
 
-The offline judge is :class:`rag.support.OfflineSupportJudge` (lexical coverage with
+The offline judge is :class:`rag.answering.support.OfflineSupportJudge` (lexical coverage with
 hard checks on numbers, names and negation, plus all-MiniLM-L6-v2 cosine); its
 agreement with the hand-labelled pairs in evals/support_pairs.jsonl goes into every
 report. When ``settings.llm`` is not ``"none"``, :class:`LLMSupportJudge` asks the
@@ -14,13 +14,19 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.support import SupportJudge, agreement, load_support_pairs, make_judge, strip_citations
+from rag.answering.support import (
+    SupportJudge,
+    agreement,
+    load_support_pairs,
+    make_judge,
+    strip_citations,
+)
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models import BaseChatModel
 
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
 _VERDICT = re.compile(r"\b(yes|no)\b", re.I)
 
@@ -84,7 +90,7 @@ def make_support_judge(
             "the offline judge"
         )
     if settings.llm != "none":
-        from rag.llm import make_chat_model
+        from rag.answering.llm import make_chat_model
 
         name = f"{settings.llm}:{settings.llm_model}"
         return LLMSupportJudge(make_chat_model(settings), name=name)

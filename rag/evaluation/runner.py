@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rag.errors import RagError
+from rag.answering.support import SupportJudge
+from rag.core.errors import RagError
+from rag.core.schema import Answer
 from rag.evaluation.metrics import (
     abstention_scores,
     citation_scores,
@@ -28,8 +30,6 @@ from rag.evaluation.metrics import (
     reciprocal_rank,
 )
 from rag.evaluation.suite import EvalCase
-from rag.schema import Answer
-from rag.support import SupportJudge
 
 #: Passages retrieved per case for the retrieval metrics.
 RETRIEVAL_K = 10
@@ -234,7 +234,7 @@ def _retrieval(
     engine = getattr(chain, "engine", None)
     if not case.evidence_ids or engine is None:
         return None
-    from rag.retrieval import Filters
+    from rag.retrieval.hybrid import Filters
 
     # Article level, as in the RealTime QA reference: the first k *distinct* articles.
     docs = engine.search(

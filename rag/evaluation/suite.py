@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.core.errors import RagError
 
 #: A conversation turn: a question to ask, or a fixed (role, text) history entry.
 ConversationTurn = str | tuple[str, str]

@@ -1,7 +1,7 @@
 """The question-answering chain as a LangChain Runnable: condense, retrieve, answer.
 
 ``build_chain(settings).invoke({"question": ..., "chat_history": [...], "filters": {...}})``
-returns an :class:`~rag.schema.Answer`; ``stream`` yields answer text as it is
+returns an :class:`~rag.core.schema.Answer`; ``stream`` yields answer text as it is
 written and then the Answer; ``batch``/``ainvoke`` come from the Runnable base. One
 chain is safe to share between threads.
 """
@@ -14,14 +14,14 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from rag.answering import Answerer, Turn
-from rag.conversation import condense_question, normalise_history
-from rag.embeddings import HashingEmbeddings, make_embeddings
-from rag.errors import BadQuestionError
-from rag.grounded import GroundedAnswerer
-from rag.retrieval import Filters, SearchEngine
-from rag.schema import Answer
-from rag.settings import Settings
+from rag.answering.base import Answerer, Turn
+from rag.answering.conversation import condense_question, normalise_history
+from rag.answering.grounded import GroundedAnswerer
+from rag.core.errors import BadQuestionError
+from rag.core.schema import Answer
+from rag.core.settings import Settings
+from rag.indexing.embeddings import HashingEmbeddings, make_embeddings
+from rag.retrieval.hybrid import Filters, SearchEngine
 
 
 def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
@@ -37,7 +37,7 @@ def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
             settings.model_copy(update={"embedding_backend": backend})
         )
         return GroundedAnswerer(settings, faster)
-    from rag.llm import make_llm_answerer
+    from rag.answering.llm import make_llm_answerer
 
     return make_llm_answerer(settings)
 

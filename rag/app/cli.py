@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.errors import RagError
+from rag.core.errors import RagError
 
 app = typer.Typer(
     add_completion=False,
@@ -29,7 +29,7 @@ def _settings(**overrides: Any) -> Any:
     """Settings from the environment (RAG_*), with the options given on the command line."""
     from pydantic import ValidationError
 
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -64,7 +64,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Index articles (.md .txt .html .jsonl); unchanged articles cost nothing."""
-    from rag.ingest import ingest as run_ingest
+    from rag.indexing.ingest import ingest as run_ingest
 
     settings = _settings(index_dir=index_dir)
     bar: Any = None
@@ -108,7 +108,7 @@ def ingest(
 @app.command()
 def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     """Describe the index: articles, passages, sources, dates, model, size."""
-    from rag.stats import index_stats
+    from rag.app.stats import index_stats
 
     settings = _settings(index_dir=index_dir)
     try:
@@ -164,8 +164,8 @@ def ask(
     k: TopK = None,
 ) -> None:
     """Answer one question with cited sources."""
-    from rag.chain import build_chain
-    from rag.render import render_answer
+    from rag.answering.chain import build_chain
+    from rag.app.render import render_answer
 
     _offline()
     settings = _settings(index_dir=index_dir, llm=llm, top_k=k)
@@ -191,8 +191,8 @@ def chat(
     llm: Llm = None,
 ) -> None:
     """A conversation in the terminal; follow-up questions use the history."""
-    from rag.chain import build_chain
-    from rag.render import render_answer
+    from rag.answering.chain import build_chain
+    from rag.app.render import render_answer
 
     _offline()
     settings = _settings(index_dir=index_dir, llm=llm)
@@ -234,7 +234,7 @@ def ui(
 ) -> None:
     """Start the Streamlit chat UI."""
     _offline()
-    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
     if not app_path.exists():
         _fail(f"the UI is not installed at {app_path}; run from a clone of the repository")
     cmd = [

@@ -68,7 +68,7 @@ _INSTRUCTION_LIKE = re.compile(
 
 def without_instructions(text: str) -> str:
     """``text`` with sentences that give the model orders blanked out (same length)."""
-    from rag.splitting import sentence_spans
+    from rag.indexing.splitting import sentence_spans
 
     out = list(text)
     for start, end in sentence_spans(text):

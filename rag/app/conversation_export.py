@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from rag.answering import Turn
-from rag.render import render_answer
-from rag.schema import Answer, AnswerSentence, Citation
+from rag.answering.base import Turn
+from rag.app.render import render_answer
+from rag.core.schema import Answer, AnswerSentence, Citation
 
 
 def chat_history(answers: Sequence[Answer]) -> list[Turn]:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from rag.schema import Article, Problem
+from rag.core.schema import Article, Problem
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}

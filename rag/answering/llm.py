@@ -3,7 +3,7 @@
 The model writes the answer; it is not trusted. Its citations are renumbered 1..m in
 order of first use while the tokens stream, a citation to a passage that does not
 exist becomes ``[?]``, and the finished answer is checked sentence by sentence against
-the passages it cites (``rag.support``): no citation, a bad citation or a citation that
+the passages it cites (``rag.answering.support``): no citation, a bad citation or a citation that
 does not support the sentence leaves it ``supported=False`` for the reader to see.
 
 The LangChain partner packages are optional extras, imported only here and only when
@@ -19,22 +19,22 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
-from rag.answering import Answerer, Turn, cite
-from rag.errors import BackendError
-from rag.prompts import (
+from rag.answering.base import Answerer, Turn, cite
+from rag.answering.prompts import (
     ABSTAIN_REPLY,
     build_answer_messages,
     build_condense_messages,
     without_instructions,
 )
-from rag.schema import Answer, AnswerSentence, Citation
-from rag.splitting import sentence_spans
-from rag.support import SupportJudge, make_judge, strip_citations
+from rag.answering.support import SupportJudge, make_judge, strip_citations
+from rag.core.errors import BackendError
+from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.indexing.splitting import sentence_spans
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # A "[" that may still grow into a marker: hold it back until it closes.

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rag.answering import Turn
-from rag.text import content_terms
+from rag.answering.base import Turn
+from rag.core.text import content_terms
 
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "this", "that"}

@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.dedup import DuplicateFinder, minhash, text_hash
-from rag.embeddings import PassageEmbeddings, make_embeddings
-from rag.errors import IndexLockedError, RagError
-from rag.keyword import KeywordIndexes
-from rag.loaders import iter_files, load_path
-from rag.schema import Article, IngestSummary, Passage, Problem
-from rag.settings import Settings
-from rag.splitting import PassageSplitter
-from rag.store import ARTICLES_SUFFIX, ArticleIndex, ArticleRecord, date_number
+from rag.core.errors import IndexLockedError, RagError
+from rag.core.schema import Article, IngestSummary, Passage, Problem
+from rag.core.settings import Settings
+from rag.indexing.dedup import DuplicateFinder, minhash, text_hash
+from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.keyword import KeywordIndexes
+from rag.indexing.loaders import iter_files, load_path
+from rag.indexing.splitting import PassageSplitter
+from rag.indexing.store import ARTICLES_SUFFIX, ArticleIndex, ArticleRecord, date_number
 
 #: Called as progress(done, total) while passages are embedded.
 ProgressCallback = Callable[[int, int], None]
@@ -130,7 +130,7 @@ def ingest_lock(settings: Settings) -> Iterator[WriteGuard]:
 
 @contextlib.contextmanager
 def _server_lock(settings: Settings) -> Iterator[WriteGuard]:
-    from rag.store import ChromaLease, make_client
+    from rag.indexing.store import ChromaLease, make_client
 
     lease = ChromaLease(
         make_client(settings, create=True), settings.collection, _lock_owner(),
@@ -274,7 +274,7 @@ def _write_failure(exc: Exception, settings: Settings) -> RagError:
 
 
 def _drop_collections(settings: Settings) -> None:
-    from rag.store import make_client
+    from rag.indexing.store import make_client
 
     client = make_client(settings, create=True)
     for name in (settings.collection, settings.collection + ARTICLES_SUFFIX):

@@ -25,7 +25,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from rag.settings import BUNDLED_MODEL, Settings
+from rag.core.settings import BUNDLED_MODEL, Settings
 
 _BUNDLED_ALIASES = {BUNDLED_MODEL, "all-MiniLM-L6-v2", "bundled"}
 

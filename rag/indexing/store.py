@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rag.embeddings import EXPORT_VERSION, PassageEmbeddings
-from rag.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
-from rag.settings import Settings
+from rag.core.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
+from rag.core.settings import Settings
+from rag.indexing.embeddings import EXPORT_VERSION, PassageEmbeddings
 
 ARTICLES_SUFFIX = "__articles"
 # Below this much free space a failing read is blamed on a full disk.

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.answering import Answerer, Turn, cite
-from rag.embeddings import PassageEmbeddings
-from rag.schema import Answer, AnswerSentence, Citation
-from rag.settings import Settings
-from rag.splitting import sentence_spans
-from rag.text import content_terms
+from rag.answering.base import Answerer, Turn, cite
+from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.core.settings import Settings
+from rag.core.text import content_terms
+from rag.indexing.embeddings import PassageEmbeddings
+from rag.indexing.splitting import sentence_spans
 
 _WHY = re.compile(r"^\s*(why|how come|for what reason|what (?:is|are) the reasons?)\b", re.I)
 _CAUSAL = re.compile(

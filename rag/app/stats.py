@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from rag.embeddings import PassageEmbeddings, make_embeddings
-from rag.settings import Settings
-from rag.store import ArticleIndex
+from rag.core.settings import Settings
+from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.store import ArticleIndex
 
 
 def _folder_bytes(folder: Path) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.schema import Answer
+from rag.core.schema import Answer
 
 
 def render_answer(answer: Answer, markdown: bool = False) -> str:

@@ -11,7 +11,7 @@ No NLI model is available offline, so the offline judge combines what is here:
   (or two adjacent ones), with the bundled all-MiniLM-L6-v2 or any ``Embeddings``.
 
 ``agreement`` measures a judge on hand-labelled pairs (evals/support_pairs.jsonl);
-``python -m rag.support [pairs.jsonl] [--hashing]`` prints the figures.
+``python -m rag.answering.support [pairs.jsonl] [--hashing]`` prints the figures.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rag.errors import RagError
-from rag.splitting import sentence_spans
-from rag.text import content_terms, stem_words
+from rag.core.errors import RagError
+from rag.core.text import content_terms, stem_words
+from rag.indexing.splitting import sentence_spans
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
 #: Citation markers an answer sentence may carry: [1], [1, 3], [2][4].
 CITATION_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -458,7 +458,7 @@ def _neighbours(tokens: tuple[str, ...], number: str, reach: int) -> set[str]:
 def make_judge(settings: Settings, embeddings: Embeddings | None = None) -> SupportJudge:
     """The offline judge over ``embeddings`` or the embedding model the settings name."""
     if embeddings is None:
-        from rag.embeddings import make_embeddings
+        from rag.indexing.embeddings import make_embeddings
 
         embeddings = make_embeddings(settings)
     return OfflineSupportJudge(embeddings)
@@ -593,7 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = [a for a in args if not a.startswith("--")]
     path = Path(args[0]) if args else Path("evals/support_pairs.jsonl")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.settings import Settings
+    from rag.core.settings import Settings
 
     settings = Settings.model_validate({"embedding_model": "hashing"} if hashing else {})
     judge = make_judge(settings)

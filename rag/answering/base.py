@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.documents import Document
 
-from rag.schema import Answer, Citation
+from rag.core.schema import Answer, Citation
 
 #: A conversation turn: ("human" | "ai", text).
 Turn = tuple[str, str]

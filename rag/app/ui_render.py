@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from rag.schema import Answer, Citation
-from rag.splitting import sentence_spans
+from rag.core.schema import Answer, Citation
+from rag.indexing.splitting import sentence_spans
 
 # "[1]", "[1, 2]" or "[1][2]" (the latter is two matches).
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from rag.answering import Turn
-from rag.schema import Answer
+from rag.answering.base import Turn
+from rag.core.schema import Answer
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000

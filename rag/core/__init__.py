@@ -1,0 +1,1 @@
+"""Core: the typed data that flows between the parts (schema), settings, errors, text helpers."""

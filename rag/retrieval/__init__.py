@@ -1,0 +1,1 @@
+"""Retrieval: find the passages that answer a question (dense + keyword, fused, filtered, dated)."""

@@ -47,7 +47,7 @@ def passages(article: Article) -> list[Document]:
     for p in PassageSplitter(size=60, overlap=0).split(article)[:4]:
         meta = {
             "article_id": p.article_id,
-            "chunk_id": p.chunk_id,
+            "chunk_id": p.id,
             "title": article.title,
             "source": article.source,
             "date": article.date,

@@ -54,9 +54,9 @@ def test_ids_derive_from_content() -> None:
     article = seed()
     first = PassageSplitter(size=80, overlap=10).split(article)
     again = PassageSplitter(size=80, overlap=10).split(article)
-    assert [p.chunk_id for p in first] == [p.chunk_id for p in again]
-    assert len({p.chunk_id for p in first}) == len(first)
-    assert all(p.chunk_id.startswith(article.id + ":") for p in first)
+    assert [p.id for p in first] == [p.id for p in again]
+    assert len({p.id for p in first}) == len(first)
+    assert all(p.id.startswith(article.id + ":") for p in first)
 
 
 def test_long_sentence_is_cut_and_fits_callback_shrinks() -> None:

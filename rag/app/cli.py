@@ -247,19 +247,16 @@ def ui(
     raise typer.Exit(subprocess.call(cmd))
 
 
-def _mount_optional_commands() -> None:
+def _mount_commands() -> None:
     """Commands that live in their own modules register themselves here."""
-    from importlib import import_module
+    from rag import bench
+    from rag.evaluation import cli as eval_cli
 
-    for module in ("rag.evaluation.cli", "rag.bench"):
-        try:
-            register = import_module(module).register
-        except (ImportError, AttributeError):
-            continue
-        register(app)
+    eval_cli.register(app)
+    bench.register(app)
 
 
-_mount_optional_commands()
+_mount_commands()
 
 
 def main() -> None:

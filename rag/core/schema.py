@@ -23,9 +23,12 @@ class Article:
 
 @dataclass(frozen=True)
 class Passage:
-    """A span of an article's text, the unit that is embedded and retrieved."""
+    """A span of an article's text, the unit that is embedded and retrieved.
 
-    chunk_id: str
+    ``id`` is ``<article id>:<digest>``; the index stores it as ``chunk_id`` metadata (a
+    name kept so that existing indexes and JSON outputs stay readable)."""
+
+    id: str
     article_id: str
     position: int  # 0-based index of the passage in its article
     start: int  # character offset into Article.text

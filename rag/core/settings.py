@@ -59,9 +59,6 @@ class Settings(BaseSettings):
         True, description="Also rank whole articles by BM25 and lift their passages."
     )
     article_weight: float = Field(1.0, ge=0.0, description="Weight of the article ranking.")
-    fusion: Literal["passage", "article"] = Field(
-        "passage", description="Fuse ranks per passage, or per article (best passage)."
-    )
     recency_days: int = Field(
         7, ge=0, le=3650, description="With an as_of date: articles this recent are favoured."
     )
@@ -134,10 +131,6 @@ class Settings(BaseSettings):
                 f"chunk_tokens ({self.chunk_tokens})"
             )
         return self
-
-    @property
-    def server_mode(self) -> bool:
-        return self.chroma_host is not None
 
     # --- ingest locking (issue 7) ---------------------------------------------------
     # A second `rag ingest` on the same index waits this long for the first to finish,

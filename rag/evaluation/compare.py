@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from rag.evaluation.runner import LOWER_IS_BETTER
 from rag.evaluation.suite import SuiteError
 
 
@@ -135,7 +134,3 @@ def below_floors(summary: Mapping[str, Any], floors: Mapping[str, float]) -> lis
         elif value < floor:
             messages.append(f"{metric} = {value:.4g} is below the floor {floor:g}")
     return messages
-
-
-def is_lower_better(metric: str) -> bool:
-    return metric in LOWER_IS_BETTER

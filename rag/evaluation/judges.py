@@ -60,10 +60,6 @@ class LLMSupportJudge(SupportJudge):
         return 1.0 if match and match.group(1).lower() == "yes" else 0.0
 
 
-def judge_name(judge: SupportJudge) -> str:
-    return repr(judge)
-
-
 JUDGE_KINDS = ("auto", "offline", "llm")
 
 

@@ -40,7 +40,6 @@ ProgressCallback = Callable[[int, int], None]
 # padding (128 cost 8% more encoder time than 512 on 3,341 passages) and that Chroma's
 # per-call cost is spread thin.
 _WRITE_GROUP = 512
-_OVERLAP_WRITES = True
 # Disk that Chroma (SQLite log and metadata, HNSW files) takes per passage written,
 # generously: about 14 kB was measured with hashing vectors, re-ingests included.
 _BYTES_PER_PASSAGE = 16_000
@@ -454,22 +453,22 @@ class _Ingestion:
         record = ArticleRecord(
             id=article.id, title=article.title, source=article.source, date=article.date,
             url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
-            minhash=signature, chunk_ids=[p.chunk_id for p in passages], duplicate_of="",
+            minhash=signature, chunk_ids=[p.id for p in passages], duplicate_of="",
             also_published_at=also, duplicate_ids=dup_ids,
         )
         metadatas = [self._passage_metadata(record, p) for p in passages]
         # Passages already stored (same text) keep their vectors; orphans of a crashed
         # run are found by article id, not only through the old record.
         present = set(self.index.passage_ids_of(article.id))
-        wanted = {p.chunk_id for p in passages}
-        to_embed = [i for i, p in enumerate(passages) if p.chunk_id not in present]
+        wanted = {p.id for p in passages}
+        to_embed = [i for i, p in enumerate(passages) if p.id not in present]
         return _Pending(article, record, passages, metadatas, to_embed, sorted(present - wanted))
 
     @staticmethod
     def _passage_metadata(record: ArticleRecord, passage: Passage) -> dict[str, Any]:
         return {
             "article_id": record.id,
-            "chunk_id": passage.chunk_id,
+            "chunk_id": passage.id,
             "title": record.title,
             "source": record.source,
             "date": record.date,
@@ -571,10 +570,7 @@ class _Ingestion:
                     vectors = self._embed_group(group)
                     if writing is not None:
                         writing.result()  # in order; re-raises a failed write
-                    if _OVERLAP_WRITES:
-                        writing = writer.submit(self._write_group, group, vectors)
-                    else:
-                        self._write_group(group, vectors)
+                    writing = writer.submit(self._write_group, group, vectors)
                     done += len(vectors)
                     if self.progress:
                         self.progress(done, total)
@@ -605,7 +601,7 @@ class _Ingestion:
         texts: list[str] = []
         metadatas: list[dict[str, Any]] = []
         for item in group:
-            ids += [item.passages[i].chunk_id for i in item.to_embed]
+            ids += [item.passages[i].id for i in item.to_embed]
             texts += [item.passages[i].text for i in item.to_embed]
             metadatas += [item.metadatas[i] for i in item.to_embed]
         if ids:
@@ -616,7 +612,7 @@ class _Ingestion:
             kept = [i for i in range(len(item.passages)) if i not in new]
             if kept:
                 self.index.update_passage_metadata(
-                    [item.passages[i].chunk_id for i in kept], [item.metadatas[i] for i in kept]
+                    [item.passages[i].id for i in kept], [item.metadatas[i] for i in kept]
                 )
             if item.stale:
                 self.index.delete_passages(item.stale)

@@ -119,7 +119,7 @@ class PassageSplitter:
             suffix = "" if seen[digest] == 1 else f"-{seen[digest]}"
             passages.append(
                 Passage(
-                    chunk_id=f"{article.id}:{digest}{suffix}",
+                    id=f"{article.id}:{digest}{suffix}",
                     article_id=article.id,
                     position=position,
                     start=start,

@@ -289,12 +289,12 @@ class ArticleIndex:
         """Records with their article texts, in as few calls as Chroma allows (each call
         has a fixed cost: one call per article was a third of ingestion's writing)."""
         for start in range(0, len(records), self._batch):
-            chunk = records[start : start + self._batch]
+            batch = records[start : start + self._batch]
             self.articles.upsert(
-                ids=[record.id for record, _ in chunk],
-                embeddings=[_RECORD_VECTOR] * len(chunk),
-                documents=[text for _, text in chunk],
-                metadatas=[record.metadata() for record, _ in chunk],
+                ids=[record.id for record, _ in batch],
+                embeddings=[_RECORD_VECTOR] * len(batch),
+                documents=[text for _, text in batch],
+                metadatas=[record.metadata() for record, _ in batch],
             )
 
     def delete_records(self, ids: Sequence[str]) -> None:
@@ -310,14 +310,6 @@ class ArticleIndex:
     def passage_ids_of(self, article_id: str) -> list[str]:
         got = self.passages.get(where={"article_id": article_id}, include=[])
         return list(got["ids"])
-
-    @_reading
-    def existing_passage_ids(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), self._batch):
-            got = self.passages.get(ids=list(ids[start : start + self._batch]), include=[])
-            found.update(got["ids"])
-        return found
 
     def upsert_passages(
         self,

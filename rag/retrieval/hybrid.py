@@ -18,7 +18,7 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict
 
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
@@ -99,7 +99,7 @@ class Filters:
 
 @dataclass
 class _Candidate:
-    chunk_id: str
+    passage_id: str
     text: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     vector: np.ndarray | None = None
@@ -200,12 +200,12 @@ class SearchEngine:
             if settings.use_bm25:
                 passages = keyword.passages
                 mask = filters.keyword_mask(passages)
-                for chunk_id, score in passages.search(query, fetch, mask):
-                    candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+                for passage_id, score in passages.search(query, fetch, mask):
+                    candidate = candidates.setdefault(passage_id, _Candidate(passage_id))
                     candidate.bm25 = score
                     if not candidate.article_id:
-                        candidate.article_id, candidate.date_int = passages.article_of(chunk_id)
-                    bm25_rank.append(chunk_id)
+                        candidate.article_id, candidate.date_int = passages.article_of(passage_id)
+                    bm25_rank.append(passage_id)
             if settings.use_article_bm25:
                 articles = keyword.articles
                 mask = filters.keyword_mask(articles)
@@ -237,7 +237,7 @@ class SearchEngine:
     ) -> list[str]:
         got = self.index.query_passages(query_vector.tolist(), fetch, filters.chroma_where())
         ranked: list[str] = []
-        for chunk_id, text, meta, distance, vector in zip(
+        for passage_id, text, meta, distance, vector in zip(
             got["ids"][0],
             got["documents"][0],
             got["metadatas"][0],
@@ -245,14 +245,14 @@ class SearchEngine:
             got["embeddings"][0],
             strict=True,
         ):
-            candidate = candidates.setdefault(chunk_id, _Candidate(chunk_id))
+            candidate = candidates.setdefault(passage_id, _Candidate(passage_id))
             candidate.text = text or ""
             candidate.metadata = dict(meta or {})
             candidate.vector = np.asarray(vector, dtype=np.float32)
             candidate.dense = 1.0 - float(distance)
             candidate.article_id = str(candidate.metadata.get("article_id", ""))
             candidate.date_int = int(candidate.metadata.get("date_int", 0) or 0)
-            ranked.append(chunk_id)
+            ranked.append(passage_id)
         return ranked
 
     def _fuse(
@@ -260,27 +260,9 @@ class SearchEngine:
     ) -> None:
         settings = self.settings
         lists = [(dense_rank, settings.dense_weight), (bm25_rank, settings.bm25_weight)]
-        if settings.fusion == "passage":
-            for ranking, weight in lists:
-                for rank, chunk_id in enumerate(ranking, start=1):
-                    candidates[chunk_id].fused += weight / (settings.rrf_k + rank)
-            return
-        # Article-level: an article ranks by its best passage in each list; passages
-        # then follow their article's score (ties broken by their own rank).
-        article_score: dict[str, float] = {}
         for ranking, weight in lists:
-            article_rank: dict[str, int] = {}
-            for chunk_id in ranking:
-                article = candidates[chunk_id].article_id
-                article_rank.setdefault(article, len(article_rank) + 1)
-            for article, rank in article_rank.items():
-                article_score[article] = article_score.get(article, 0.0) + weight / (
-                    settings.rrf_k + rank
-                )
-            for rank, chunk_id in enumerate(ranking, start=1):
-                candidates[chunk_id].fused += 1e-3 * weight / (settings.rrf_k + rank)
-        for candidate in candidates.values():
-            candidate.fused += article_score.get(candidate.article_id, 0.0)
+            for rank, passage_id in enumerate(ranking, start=1):
+                candidates[passage_id].fused += weight / (settings.rrf_k + rank)
 
     def _lift_articles(
         self,
@@ -317,34 +299,34 @@ class SearchEngine:
         if not ids:
             return
         best: dict[str, _Candidate] = {}
-        for chunk_id, vector, dense in zip(ids, vectors, vectors @ query_vector, strict=True):
-            article_id, date_int = passages.article_of(chunk_id)
+        for passage_id, vector, dense in zip(ids, vectors, vectors @ query_vector, strict=True):
+            article_id, date_int = passages.article_of(passage_id)
             if not article_id:
                 continue  # written after the keyword index was built: found next time
             held = best.get(article_id)
             if held is None or float(dense) > (held.dense or 0.0):
                 best[article_id] = _Candidate(
-                    chunk_id, vector=vector, dense=float(dense), article_id=article_id,
+                    passage_id, vector=vector, dense=float(dense), article_id=article_id,
                     date_int=date_int,
                 )
         for candidate in best.values():
-            candidates.setdefault(candidate.chunk_id, candidate)
+            candidates.setdefault(candidate.passage_id, candidate)
 
     def _complete(self, pool: list[_Candidate], query_vector: np.ndarray | None) -> None:
         """Fetch text, metadata and vectors of candidates only BM25 found."""
-        missing = [c.chunk_id for c in pool if not c.metadata]
+        missing = [c.passage_id for c in pool if not c.metadata]
         if not missing:
             return
         got = self.index.get_passages(ids=missing)
         by_id = {
-            chunk_id: (text, meta, vector)
-            for chunk_id, text, meta, vector in zip(
+            passage_id: (text, meta, vector)
+            for passage_id, text, meta, vector in zip(
                 got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
             )
         }
         for candidate in pool:
-            if candidate.chunk_id in by_id:
-                text, meta, vector = by_id[candidate.chunk_id]
+            if candidate.passage_id in by_id:
+                text, meta, vector = by_id[candidate.passage_id]
                 candidate.text = text or ""
                 candidate.metadata = dict(meta or {})
                 candidate.vector = np.asarray(vector, dtype=np.float32)
@@ -409,7 +391,7 @@ def _to_document(candidate: _Candidate, rank: int) -> Document:
         dense_score=None if candidate.dense is None else round(candidate.dense, 6),
         bm25_score=None if candidate.bm25 is None else round(candidate.bm25, 6),
     )
-    return Document(page_content=candidate.text, metadata=meta, id=candidate.chunk_id)
+    return Document(page_content=candidate.text, metadata=meta, id=candidate.passage_id)
 
 
 def _ms(started: float) -> float:
@@ -424,7 +406,6 @@ class HybridRetriever(BaseRetriever):
     engine: SearchEngine
     k: int | None = None
     filters: Filters = Filters()
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

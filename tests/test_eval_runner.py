@@ -208,3 +208,18 @@ def test_evaluate_writes_reports_and_compares_with_a_baseline(
     assert all("answer: pass -> fail" in w["changes"] for w in baseline["worse"])
     assert baseline["better"] == []
     assert second["judge"]["agreement"] is None
+
+
+def test_parts_are_summed_up_apart(settings: Settings, tmp_path: Path) -> None:
+    split = {"tune": ["evac", "vote"], "validate": ["wrong"]}
+    report = evaluate(cases(*SUITE[:4]), settings, split=split, support_pairs=None,
+                      out_dir=tmp_path / "out")
+    parts = report["splits"]
+    assert set(parts) == {"tune", "validate"}
+    assert parts["tune"]["n"] == 2 and parts["tune"]["answer_accuracy"] == 1.0
+    assert parts["validate"]["n"] == 1 and parts["validate"]["answer_accuracy"] == 0.0
+    assert "| metric | tune | validate |" in (tmp_path / "out" / "report.md").read_text()
+    only = evaluate(cases(*SUITE[:4]), settings, split=split, part="validate",
+                    support_pairs=None)
+    assert [c["id"] for c in only["cases"]] == ["wrong"]
+    assert only["splits"].keys() == {"validate"}

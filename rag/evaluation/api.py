@@ -11,7 +11,8 @@ from rag.evaluation.compare import compare, load_report
 from rag.evaluation.judges import judge_agreement, make_support_judge
 from rag.evaluation.report import write_reports
 from rag.evaluation.runner import Progress, RunOptions, run_suite
-from rag.evaluation.suite import EvalCase, load_suite
+from rag.evaluation.split import Split, load_split, select_part, split_summaries
+from rag.evaluation.suite import EvalCase, SuiteError, load_suite
 
 #: The hand-labelled (sentence, evidence) pairs the judge is measured on.
 SUPPORT_PAIRS = Path(__file__).resolve().parents[2] / "evals" / "support_pairs.jsonl"
@@ -29,17 +30,28 @@ def evaluate(
     date_window_days: int | None = None,
     support_pairs: str | Path | None = SUPPORT_PAIRS,
     progress: Progress | None = None,
+    split: str | Path | Split | None = None,
+    part: str | None = None,
 ) -> dict[str, Any]:
     """Run ``suite`` against the chain for ``settings`` and return the report.
 
     ``chain`` defaults to ``build_chain(settings)``; ``judge`` to the LLM judge when
     ``settings.llm`` is set, else the offline judge over the chain's embedding model
     (``judge_kind`` "offline" or "llm" forces one).
+    With ``split`` (a split file or its parts) the report gains ``splits``: every part's
+    summary side by side; ``part`` asks only that part's cases.
     With ``out_dir`` the report is also written as report.json/.md/.html; with
     ``baseline`` (a report.json path or a loaded report) it gains deltas and the lists
     of cases that got worse or better.
     """
     cases = suite if isinstance(suite, list) else load_suite(suite)
+    parts = None
+    if split is not None:
+        parts = split if isinstance(split, dict) else load_split(split)
+        if part is not None:
+            cases = select_part(cases, parts, part)
+    elif part is not None:
+        raise SuiteError("--part needs --split FILE (the file that names the parts)")
     old = None
     if baseline is not None:  # fail on a bad baseline before the long run, not after
         old = baseline if isinstance(baseline, dict) else load_report(baseline)
@@ -53,7 +65,8 @@ def evaluate(
             settings, getattr(engine, "embeddings", None), kind=judge_kind
         )
     options = RunOptions(
-        support_threshold=settings.support_threshold, date_window_days=date_window_days
+        support_threshold=settings.support_threshold, date_window_days=date_window_days,
+        read_k=settings.top_k,
     )
     report = run_suite(cases, chain, judge, options, progress)
     answerers = sorted({c.get("answerer", "") for c in report["cases"] if c.get("answerer")})
@@ -83,6 +96,10 @@ def evaluate(
         },
         **report,
     }
+    if parts is not None:
+        report["split"] = {"file": str(split) if not isinstance(split, dict) else None,
+                           "part": part}
+        report["splits"] = split_summaries(report["cases"], parts)
     if old is not None:
         report["baseline"] = {
             "path": str(baseline) if not isinstance(baseline, dict) else "(in memory)",

@@ -80,6 +80,18 @@ def run(
             "offline | llm.",
         ),
     ] = "auto",
+    split: Annotated[
+        Path | None,
+        typer.Option(
+            "--split",
+            help="JSON file of id lists (e.g. evals/realtimeqa_split.json): report each "
+            "part (tune, validate) side by side.",
+        ),
+    ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option("--part", help="Ask only this part of --split (e.g. tune)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ask every case of SUITE, score it, write the reports and print the summary."""
@@ -127,7 +139,7 @@ def run(
     try:
         report = evaluate(
             cases, settings, out_dir=None, baseline=baseline, progress=progress,
-            date_window_days=date_window, judge_kind=judge,
+            date_window_days=date_window, judge_kind=judge, split=split, part=part,
         )
     except RagError as exc:
         _fail(str(exc), EXIT_BAD_INPUT)
@@ -164,6 +176,17 @@ def _print_summary(report: dict[str, Any]) -> None:
         table.add_row(key, value, old, delta) if base else table.add_row(key, value)
     console = Console(width=100)
     console.print(table)
+    from rag.evaluation.report import split_rows
+
+    parts, rows = split_rows(report)
+    if parts:
+        side = Table(title="split parts side by side (tune = chosen on)")
+        side.add_column("metric")
+        for name in parts:
+            side.add_column(name, justify="right")
+        for row in rows:
+            side.add_row(*row)
+        console.print(side)
     judge = report["judge"]
     agreement = judge.get("agreement")
     line = f"judge: {judge['name']} (threshold {judge['threshold']})"

@@ -68,6 +68,18 @@ def summary_rows(report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def split_rows(report: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """(part names, rows of [metric, value per part]) when the run had a split."""
+    splits = report.get("splits") or {}
+    if not splits:
+        return [], []
+    parts = list(splits)
+    keys = [*SUMMARY_KEYS, "answerable_accuracy", "cited_evidence_rate", "kept_answer_rate",
+            "n_answer_in_read", "n_with_evidence", "n_abstained"]
+    rows = [[key, *(fmt(splits[p].get(key), key) for p in parts)] for key in keys]
+    return parts, rows
+
+
 def _judge_line(report: Mapping[str, Any]) -> str:
     judge = report.get("judge") or {}
     line = f"Support judge: {judge.get('name', '?')} at threshold {judge.get('threshold', '?')}"
@@ -102,6 +114,12 @@ def markdown_report(report: Mapping[str, Any]) -> str:
     for key, value, old, delta in summary_rows(report):
         lines.append(f"| {key} | {value} | {old} | {delta} |" if base else f"| {key} | {value} |")
     lines.append("")
+    parts, rows = split_rows(report)
+    if parts:
+        lines += ["Split parts side by side (`tune` = chosen on; report the others):", ""]
+        lines += ["| metric | " + " | ".join(parts) + " |", "|---" * (len(parts) + 1) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        lines.append("")
     if report.get("by_kind"):
         lines += ["| kind | cases | answer_accuracy |", "|---|---|---|"]
         lines += [
@@ -170,6 +188,16 @@ def html_report(report: Mapping[str, Any]) -> str:
             out.append(f"<td class=num>{escape(old)}</td><td class=num>{escape(delta)}</td>")
         out.append("</tr>")
     out.append("</table>")
+    parts, rows = split_rows(report)
+    if parts:
+        out.append("<h2>Split parts</h2><table><tr><th>metric</th>")
+        out += [f"<th>{escape(p)}</th>" for p in parts]
+        out.append("</tr>")
+        for row in rows:
+            out.append("<tr><td>" + escape(row[0]) + "</td>")
+            out += [f"<td class=num>{escape(v)}</td>" for v in row[1:]]
+            out.append("</tr>")
+        out.append("</table>")
     if report.get("by_kind"):
         out.append("<table><tr><th>kind</th><th>cases</th><th>answer_accuracy</th></tr>")
         out += [

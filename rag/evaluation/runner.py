@@ -21,6 +21,7 @@ from rag.core.schema import Answer
 from rag.evaluation.metrics import (
     abstention_scores,
     citation_scores,
+    contains_answer,
     first_hit_rank,
     judge_answer,
     mean,
@@ -64,6 +65,9 @@ class RunOptions:
     #: [question_date - date_window_days, question_date]. Off by default.
     date_window_days: int | None = None
     warm_up: bool = True
+    #: Passages the answerer reads (settings.top_k): a case's gold answer found in the
+    #: first ``read_k`` retrieved passages counts as "in the passages read".
+    read_k: int = 5
 
 
 def run_suite(
@@ -250,7 +254,12 @@ def _retrieval(
             ranked.append(articles)
     ranked = ranked[: options.retrieval_k]
     rank = first_hit_rank(ranked, case.evidence_ids)
+    read = docs[: options.read_k]
     return {
+        "answer_in_read": (
+            any(contains_answer(d.page_content, a) for d in read for a in case.answers)
+            if case.answers else None
+        ),
         "first_hit_rank": rank,
         "recall@5": recall_at(rank, 5),
         "recall@10": recall_at(rank, 10),
@@ -282,6 +291,7 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     )
     latencies = [r["latency_ms"] for r in ok if r["latency_ms"] is not None]
     answerable = [r for r in scored if not r["expected"]["abstain"]]
+    in_read = [r for r in scored if (r.get("retrieval") or {}).get("answer_in_read")]
     summary: dict[str, Any] = {
         "n": len(results),
         "answer_accuracy": mean(1.0 if r["passed"] else 0.0 for r in scored),
@@ -299,6 +309,9 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "cited_evidence_rate": mean(
             1.0 if r.get("cited_evidence") else 0.0 for r in with_evidence
         ),
+        # Of the cases whose gold answer is in the passages read, the share answered right.
+        "kept_answer_rate": mean(1.0 if r["passed"] else 0.0 for r in in_read),
+        "n_answer_in_read": len(in_read),
         "latency_mean_ms": _round(mean(latencies), 1),
         "n_scored": len(scored),
         "n_with_evidence": len(with_evidence),

@@ -79,15 +79,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(settings: Settings, log: Path) -> Iterator[str]:
-    """``streamlit run ui/app.py`` on a free loopback port; yields its URL."""
+    """``rag ui`` (the page packaged in rag.app.ui) on a free loopback port; yields its URL."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(app_env(settings))
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        sys.executable, "-c", "from rag.app.cli import main; main()", "ui", "--headless",
+        "--port", str(port), "--address", "127.0.0.1",
     ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)

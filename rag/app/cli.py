@@ -234,9 +234,13 @@ def ui(
 ) -> None:
     """Start the Streamlit chat UI."""
     _offline()
-    app_path = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+    from importlib.resources import files
+
+    # The page ships inside the package (with its .streamlit/config.toml beside it), so
+    # a wheel install serves what a clone does.
+    app_path = Path(str(files("rag.app.ui") / "streamlit_app.py"))
     if not app_path.exists():
-        _fail(f"the UI is not installed at {app_path}; run from a clone of the repository")
+        _fail(f"the UI page is missing at {app_path}; reinstall rag (pip install rag)")
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.port", str(port), "--server.address", address,

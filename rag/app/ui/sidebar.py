@@ -1,0 +1,174 @@
+"""The sidebar: library figures, filters, answerer and depth, uploads, the conversation.
+
+``sidebar`` returns the reader's choice (filters, k, answerer) for the next question.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import streamlit as st
+
+from rag.app.conversation_export import export_filename, export_markdown
+from rag.app.ui import resources
+from rag.app.ui_render import escape_markdown
+from rag.app.uploads import Upload, ingest_uploads
+from rag.core.errors import RagError
+from rag.core.settings import Settings
+from rag.indexing.loaders import SUPPORTED_SUFFIXES
+from rag.retrieval.hybrid import SearchEngine
+
+
+def state() -> dict[str, Any]:
+    """The page's Session State, with its defaults."""
+    ss = st.session_state
+    ss.setdefault("turns", [])  # [{"id", "answer": Answer, "rating": str | None}]
+    ss.setdefault("upload_round", 0)  # bumping it empties the file uploader
+    ss.setdefault("upload_report", None)
+    return ss  # type: ignore[return-value]
+
+
+def new_chat() -> None:
+    st.session_state["turns"] = []
+
+
+# --- sidebar -------------------------------------------------------------------------
+def sidebar(
+    settings: Settings, key: str, engine: SearchEngine | None, stats: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Library stats, filters, answerer and depth, uploads, conversation tools."""
+    choice: dict[str, Any] = {"filters": {}, "k": settings.top_k, "answerer": "grounded"}
+    with st.sidebar:
+        st.markdown("#### :material/library_books: Library")
+        if stats is None:
+            st.caption("No articles indexed yet.")
+        else:
+            cols = st.columns(3)
+            cols[0].metric("Articles", f"{stats['articles']:,}")
+            cols[1].metric("Passages", f"{stats['passages']:,}")
+            cols[2].metric("Outlets", f"{len(stats['sources']):,}")
+            if stats["date_min"]:
+                st.caption(
+                    escape_markdown(f"Published {stats['date_min']} to {stats['date_max']}")
+                )
+
+            st.markdown("#### :material/filter_alt: Filters")
+            outlets = list(stats["sources"])
+            picked = st.multiselect(
+                "Outlets", outlets, key="f_sources", placeholder="All outlets",
+                disabled=not outlets,
+                help=None if outlets else "The indexed articles name no outlet.",
+            )
+            if picked:
+                choice["filters"]["sources"] = picked
+            if stats["date_min"]:
+                low = dt.date.fromisoformat(stats["date_min"])
+                high = dt.date.fromisoformat(stats["date_max"])
+                # An empty range unless Session State holds one (a default beside a
+                # Session State value makes Streamlit warn).
+                empty: dict[str, Any] = {} if "f_dates" in st.session_state else {"value": ()}
+                dates = st.date_input(
+                    "Published between", min_value=low, max_value=high, **empty,
+                    key="f_dates", help="Leave empty for any date. Undated articles are "
+                    "left out once a range is set.",
+                )
+                if isinstance(dates, tuple | list) and dates:
+                    choice["filters"]["date_from"] = dates[0].isoformat()
+                    if len(dates) > 1:
+                        choice["filters"]["date_to"] = dates[1].isoformat()
+
+            st.markdown("#### :material/tune: Answers")
+            if settings.llm != "none":
+                choice["answerer"] = st.radio(
+                    "Written by", ["grounded", "llm"], key="answerer",
+                    format_func=lambda a: "Grounded: quotes the articles, offline"
+                    if a == "grounded"
+                    else f"LLM: {settings.llm} · {settings.llm_model}",
+                )
+            else:
+                st.caption(
+                    "Answers quote the articles word for word, offline. "
+                    "Set RAG\\_LLM to offer an LLM too."
+                )
+            choice["k"] = st.slider(
+                "Passages to read", 1, 20, min(settings.top_k, 20), key="k",
+                help="How many passages are retrieved for each question (k).",
+            )
+
+        st.markdown("#### :material/upload_file: Add articles")
+        _uploader(settings, key)
+
+        st.markdown("#### :material/forum: Conversation")
+        answers = [t["answer"] for t in st.session_state["turns"]]
+        left, right = st.columns(2)
+        left.button("New chat", on_click=new_chat, icon=":material/add_comment:", width="stretch")
+        right.download_button(
+            "Export", data=export_markdown(answers, title="Conversation with rag"),
+            file_name=export_filename(), mime="text/markdown", icon=":material/download:",
+            disabled=not answers, width="stretch", key="export",
+            help="The conversation as Markdown, with the sources.",
+        )
+    return choice
+
+
+def _uploader(settings: Settings, key: str) -> None:
+    suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
+    limit_mb = max(1, math.ceil(settings.upload_max_bytes / (1024 * 1024)))
+    files = st.file_uploader(
+        "Article files", type=suffixes, accept_multiple_files=True,
+        key=f"uploads-{st.session_state['upload_round']}", max_upload_size=limit_mb,
+        help=f"Markdown (front matter: title, source, date, url), text, HTML or JSON Lines; "
+        f"up to {settings.upload_max_bytes:,} bytes each.",
+        label_visibility="collapsed",
+    )
+    if files and st.button("Add to the library", type="primary", key="ingest", width="stretch"):
+        bar = st.progress(0.0, text="Reading the files…")
+
+        def progress(done: int, total: int) -> None:
+            share = done / total if total else 1.0
+            bar.progress(share, text=f"Embedding passages: {done:,} of {total:,}")
+
+        try:
+            result = ingest_uploads(
+                [Upload(f.name, f.getvalue()) for f in files], settings,
+                embeddings=resources.embeddings(key, settings), progress=progress,
+            )
+        except RagError as exc:
+            st.session_state["upload_report"] = {"error": str(exc)}
+        else:
+            summary = result.summary
+            st.session_state["upload_report"] = {
+                "added": summary.added if summary else 0,
+                "updated": summary.updated if summary else 0,
+                "unchanged": summary.unchanged if summary else 0,
+                "duplicates": summary.duplicates if summary else 0,
+                "passages": summary.passages_written if summary else 0,
+                "problems": [str(p) for p in result.problems],
+            }
+        st.session_state["upload_round"] += 1
+        resources.reopen_index()
+        st.rerun()
+    report = st.session_state.get("upload_report")
+    if report:
+        _upload_report(report)
+
+
+def _upload_report(report: dict[str, Any]) -> None:
+    if "error" in report:
+        st.error(escape_markdown(report["error"]), icon=":material/error:")
+        return
+    done = [
+        f"{report[k]} {label}" for k, label in (
+            ("added", "added"), ("updated", "updated"), ("unchanged", "unchanged"),
+            ("duplicates", "duplicate(s) linked"),
+        ) if report[k]
+    ]
+    if done:
+        st.success(
+            escape_markdown(f"Articles: {', '.join(done)}; {report['passages']:,} passages."),
+            icon=":material/check_circle:",
+        )
+    for problem in report["problems"]:
+        st.warning(escape_markdown(problem), icon=":material/warning:")

@@ -19,6 +19,7 @@ class Article:
     date: str = ""  # ISO 8601 (YYYY-MM-DD) or empty when unknown
     url: str = ""
     origin: str = ""  # the file (and line) it came from
+    author: str = ""
 
 
 @dataclass(frozen=True)

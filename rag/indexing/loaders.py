@@ -1,5 +1,9 @@
 """Read articles from files: Markdown/text with front matter, HTML, and JSON Lines.
 
+HTML pages go through trafilatura (main text, OpenGraph/JSON-LD metadata) and htmldate
+(publication date), the libraries news scrapers use, so a saved news page comes out
+with its outlet, date, URL and clean text.
+
 Every failure becomes a one-line :class:`Problem` naming the file and the fix; good
 files in the same run are still read.
 """
@@ -31,7 +35,7 @@ MAX_ARTICLE_BYTES = 20_000_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Fields that hold one value; a list or mapping there is a mistake (or a YAML alias
 # bomb, whose str() would take exponential time and memory).
-_SCALAR_FIELDS = ("id", "title", "source", "date", "url")
+_SCALAR_FIELDS = ("id", "title", "source", "date", "url", "author")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
 
 
@@ -177,6 +181,7 @@ def _make_article(
         date=normalise_date(_as_str(meta.get("date")), origin),
         url=url,
         origin=origin,
+        author=_as_str(meta.get("author")),
     )
 
 
@@ -257,13 +262,98 @@ class _VisibleText(HTMLParser):
 
 
 def _article_from_html(path: Path, text: str) -> Article:
-    parser = _VisibleText()
-    parser.feed(text)
-    parser.close()
-    body = "\n".join(line.strip() for line in "".join(parser.parts).split("\n"))
-    return _make_article(
-        str(path), {}, re.sub(r"\s+", " ", parser.title).strip(), body, str(path.resolve())
+    """Main text and metadata the way news scrapers read a page: trafilatura for the
+    article body (no navigation, footers or headline), its metadata (OpenGraph, JSON-LD,
+    ``<meta>``) for outlet, URL and author, htmldate for the publication date. A page
+    trafilatura finds no article in falls back to its visible text."""
+    extracted = _extract_news(text)
+    if extracted is None:
+        parser = _VisibleText()
+        parser.feed(text)
+        parser.close()
+        body = "\n".join(line.strip() for line in "".join(parser.parts).split("\n"))
+        title = re.sub(r"\s+", " ", parser.title).strip()
+        return _make_article(str(path), {}, title, body, str(path.resolve()))
+    meta, title, body = extracted
+    return _make_article(str(path), meta, title, body, str(path.resolve()))
+
+
+def _extract_news(html: str) -> tuple[dict[str, Any], str, str] | None:
+    """(metadata, headline, body) of a news page, or None when no article text is found."""
+    import htmldate
+    import trafilatura
+
+    found: Any = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=True
     )
+    if found is None or not (found.text or "").strip():
+        return None
+    title = (found.title or "").strip()
+    lines = [line.strip() for line in found.text.split("\n")]
+    if lines and title and lines[0].casefold() == title.casefold():
+        lines = lines[1:]  # the <h1> headline is the title, not an answer sentence
+    body = "\n\n".join(line for line in lines if not _is_chrome(line))
+    url = _canonical_url(html) or (found.url or "")
+    meta: dict[str, Any] = {
+        "source": found.sitename or _site_from_title(html, title) or (found.hostname or ""),
+        "date": htmldate.find_date(html, original_date=True, extensive_search=False)
+        or (found.date or ""),
+        "url": url,
+        "author": found.author or "",
+    }
+    return meta, title, body
+
+
+def _is_chrome(line: str) -> bool:
+    """Leftovers of page furniture: a byline stub ("By ·") or a menu ("Home | News")."""
+    if len(re.findall(r"[^\W\d_]{2,}", line)) < 2:
+        return True
+    items = [item for item in re.split(r"\s[|·•]\s|\s[|·•]$", line) if item.strip()]
+    return len(items) >= 2 and all(len(item.split()) <= 3 for item in items)
+
+
+def _canonical_url(html: str) -> str:
+    """The page's own address: <link rel=canonical>, og:url or a JSON-LD article's url."""
+    from lxml import html as lxml_html
+
+    try:
+        tree = lxml_html.fromstring(html)
+    except (ValueError, TypeError, SyntaxError):
+        return ""
+    for xpath in (
+        '//link[@rel="canonical"]/@href',
+        '//meta[@property="og:url"]/@content',
+    ):
+        hits = [str(h).strip() for h in tree.xpath(xpath) if str(h).strip()]
+        if hits:
+            return hits[0]
+    for script in tree.xpath('//script[@type="application/ld+json"]/text()'):
+        try:
+            data = json.loads(str(script))
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item, dict):
+                continue
+            page = item.get("url") or item.get("mainEntityOfPage")
+            if isinstance(page, dict):
+                page = page.get("@id") or page.get("url")
+            if isinstance(page, str) and page.startswith("http"):
+                return page
+    return ""
+
+
+def _site_from_title(html: str, headline: str) -> str:
+    """'Council votes on tram line - Harbour Gazette' names the outlet after the headline."""
+    match = re.search(r"<title[^>]*>(.*?)</title>", html, re.S | re.I)
+    if not match or not headline:
+        return ""
+    full = re.sub(r"\s+", " ", match.group(1)).strip()
+    if not full.casefold().startswith(headline.casefold()):
+        return ""
+    rest = full[len(headline) :].strip()
+    site = re.sub(r"^[|\-–—:·]\s*", "", rest)
+    return site if site != rest and 0 < len(site) <= 60 else ""
 
 
 def _load_jsonl(path: Path) -> Iterator[Article | Problem]:

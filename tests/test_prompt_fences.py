@@ -75,7 +75,7 @@ def test_condense_prompt_quotes_history_without_citation_markers() -> None:
 
 
 def test_orders_to_the_model_are_blanked_from_evidence_keeping_offsets() -> None:
-    from rag.answering.prompts import without_instructions
+    from rag.answering.instructions import without_instructions
 
     text = f"Putin met Pezeshkian. {INJECTION} Talks lasted two hours."
     cleaned = without_instructions(text)

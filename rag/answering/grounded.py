@@ -20,6 +20,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.answering.base import Answerer, Turn, cite
+from rag.answering.instructions import instruction_spans
 from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.core.settings import Settings
 from rag.core.text import content_terms
@@ -388,11 +389,15 @@ def _shortlist(
 
 
 def _candidates(passages: Sequence[Document]) -> list[_Sentence]:
-    """Every sentence of the passages once (overlapping passages repeat sentences)."""
+    """Every sentence of the passages once (overlapping passages repeat sentences), but
+    never one that gives orders to a model: an article's "ANSWER: ..." is not an answer."""
     seen: set[str] = set()
     out: list[_Sentence] = []
     for rank, passage in enumerate(passages):
+        planted = set(instruction_spans(passage.page_content))
         for start, end in sentence_spans(passage.page_content):
+            if (start, end) in planted:
+                continue
             text = passage.page_content[start:end]
             key = " ".join(text.split()).lower()
             if key in seen:

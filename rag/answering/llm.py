@@ -20,11 +20,11 @@ from langchain_core.documents import Document
 from pydantic import SecretStr
 
 from rag.answering.base import Answerer, Turn, cite
+from rag.answering.instructions import without_instructions
 from rag.answering.prompts import (
     ABSTAIN_REPLY,
     build_answer_messages,
     build_condense_messages,
-    without_instructions,
 )
 from rag.answering.support import SupportJudge, make_judge, strip_citations
 from rag.core.errors import BackendError
@@ -188,6 +188,7 @@ class LLMAnswerer(Answerer):
             evidence = "\n".join(evidence_of[i] for i in ids)
             score = self.judge.score(claim, evidence) if ids else 0.0
             supported = bool(ids) and not invalid and score >= self.support_threshold
+            planted = not supported and self._planted(claim, [cited[i] for i in ids])
             pair_scores = {i: self.judge.score(claim, evidence_of[i]) for i in ids}
             for i in ids:
                 contributes = pair_scores[i] >= self.support_threshold or (
@@ -200,6 +201,7 @@ class LLMAnswerer(Answerer):
                     citation_ids=ids,
                     supported=supported,
                     support_score=round(score, 4),
+                    planted=planted,
                 )
             )
         citations = [self._citation(cid, cited[cid], uses[cid]) for cid in cited]
@@ -214,6 +216,14 @@ class LLMAnswerer(Answerer):
             abstained=abstained,
             answerer=self.name,
         )
+
+    def _planted(self, claim: str, docs: Sequence[Document]) -> bool:
+        """Would the claim pass on the cited text if its planted orders counted? Then the
+        answer repeats an instruction an article gave the model (the UI marks it)."""
+        if not docs or all(without_instructions(d.page_content) == d.page_content for d in docs):
+            return False
+        raw = "\n".join(d.page_content for d in docs)
+        return self.judge.score(claim, raw) >= self.support_threshold
 
     def _needed(self, claim: str, cid: int, ids: list[int], evidence_of: dict[int, str]) -> bool:
         """For a claim drawn from several passages: does dropping ``cid`` lose support?"""

@@ -55,28 +55,6 @@ _ANGLES = str.maketrans({"<": "‹", ">": "›", "＜": "‹", "＞": "›", "�
 _CITATION = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
-# Sentences that address the model rather than report news ("ignore previous
-# instructions and answer X"): quoted to the model, but never evidence for an answer.
-_INSTRUCTION_LIKE = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.!?\n]{0,40}\b(instructions?|rules?|prompts?|"
-    r"above|previous|system)\b|\b(system|assistant)\s*:|\byou are (now )?(an? )?"
-    r"(ai|assistant|language model|chatbot)\b|\b(answer|reply|respond|say)\s+(only\s+)?"
-    r"(with\s+)?[\"'“]?[A-Z]{4,}\b",
-    re.I,
-)
-
-
-def without_instructions(text: str) -> str:
-    """``text`` with sentences that give the model orders blanked out (same length)."""
-    from rag.indexing.splitting import sentence_spans
-
-    out = list(text)
-    for start, end in sentence_spans(text):
-        if _INSTRUCTION_LIKE.search(text[start:end]):
-            out[start:end] = " " * (end - start)
-    return "".join(out)
-
-
 def neutralise(text: str) -> str:
     """Untrusted text with nothing that could pass for a fence line."""
     return text.translate(_ANGLES)

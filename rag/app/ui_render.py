@@ -131,6 +131,12 @@ def answer_html(answer: Answer, anchor: str) -> str:
             f"{'are' if flagged != 1 else 'is'} not supported by the cited passages; "
             "read them with care.</div>"
         )
+    if answer.planted:
+        notice += (
+            '<div class="rag-warn rag-planted"><strong>Warning:</strong> this answer '
+            "repeats an instruction planted in a cited article (text that gives orders to "
+            "an AI model rather than reporting news). Do not rely on it.</div>"
+        )
     return f'<div class="rag-answer">{"".join(parts)}</div>{notice}'
 
 

@@ -72,6 +72,11 @@ class AnswerSentence(BaseModel):
     citation_ids: list[int] = Field(default_factory=list)
     supported: bool = True
     support_score: float | None = None
+    planted: bool = Field(
+        False,
+        description="Supported only by text in the cited passage that gives orders to the "
+        "model (a planted instruction), never by its reporting.",
+    )
 
 
 class Answer(BaseModel):
@@ -89,6 +94,11 @@ class Answer(BaseModel):
     @property
     def unsupported(self) -> list[AnswerSentence]:
         return [s for s in self.sentences if not s.supported]
+
+    @property
+    def planted(self) -> list[AnswerSentence]:
+        """Sentences that repeat an instruction planted in a cited article."""
+        return [s for s in self.sentences if s.planted]
 
 
 @dataclass

@@ -195,7 +195,7 @@ def test_all_at_once_in_a_real_process(indexed: Settings, tmp_path: Path) -> Non
         [str(Path(sys.executable).parent / "rag"), "ingest", "-q", *map(str, paths)],
         capture_output=True, text=True, cwd=REPO, timeout=300,
         env={"PATH": "/usr/bin:/bin", "RAG_INDEX_DIR": str(indexed.index_dir),
-             "RAG_EMBEDDING_MODEL": "hashing", "HF_HUB_OFFLINE": "1"},
+             "RAG_EMBEDDING_MODEL": "hashing", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr

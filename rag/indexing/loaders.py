@@ -140,15 +140,58 @@ def _as_str(value: Any) -> str:
     return str(value).strip()
 
 
+_ISO_SHAPE = re.compile(r"\A\d{4}-\d{2}-\d{2}")
+
+
 def normalise_date(value: str, origin: str) -> str:
-    """ISO dates pass; anything else unparseable is an error (never guessed)."""
+    """ISO dates pass; anything else unparseable is an error (never guessed).
+
+    A date in ISO shape that no calendar has (2025-02-30, 2025-13-45) gets its own
+    message: the form is right, the day is not.
+    """
     if not value:
         return ""
     try:
         return dt.date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
+    except ValueError as exc:
+        if _ISO_SHAPE.match(value):
+            raise LoadError(
+                f"date {value!r} does not exist ({exc}); fix it in {origin}"
+            ) from None
         raise LoadError(
             f"date {value!r} is not an ISO date (YYYY-MM-DD); fix it in {origin}"
+        ) from None
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as text, so an impossible one (2025-02-30) reaches
+    normalise_date and its message instead of raising inside the YAML parser."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_front_matter(block: str) -> Any:
+    """The front matter as Python data; every way it can fail is a LoadError."""
+    try:
+        return yaml.load(block, Loader=_FrontMatterLoader)  # a SafeLoader: no object tags
+    except RecursionError:
+        raise LoadError(
+            "front matter is nested too deeply to read; keep it to key: value lines"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        raise LoadError(
+            f"malformed YAML front matter{where}; fix it or remove the --- block"
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        # An explicit tag whose value does not fit it (!!int abc, !!timestamp 2025-99-99).
+        raise LoadError(
+            f"front matter holds a value YAML cannot read ({exc}); fix it or quote it"
         ) from None
 
 
@@ -190,18 +233,7 @@ def _article_from_markdown(path: Path, text: str) -> Article:
     body = text
     match = _FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except RecursionError:
-            raise LoadError(
-                "front matter is nested too deeply to read; keep it to key: value lines"
-            ) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 2}" if mark is not None else ""
-            raise LoadError(
-                f"malformed YAML front matter{where}; fix it or remove the --- block"
-            ) from None
+        loaded = _load_front_matter(match.group(1))
         if loaded is not None and not isinstance(loaded, dict):
             raise LoadError("front matter is not a key: value mapping; fix the --- block")
         meta = loaded or {}

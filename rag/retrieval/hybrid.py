@@ -18,7 +18,7 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
@@ -29,6 +29,47 @@ from rag.indexing.store import ArticleIndex, date_number
 
 # How often a reader asks Chroma whether another process changed the index.
 _REVISION_CHECK_S = 2.0
+#: The most passages one search returns (the chain's bound on ``k`` too): MMR compares
+#: every chosen passage with every candidate, so an unbounded k ran for minutes.
+MAX_K = 100
+
+
+def check_k(k: Any) -> int | None:
+    """``k`` as a positive int up to MAX_K (None: the settings' top_k); else ValueError."""
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+    return k
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    """A filter that names outlets or articles: one string or a list of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if isinstance(value, (list, tuple, set, frozenset)) and all(
+        isinstance(v, str) for v in value
+    ):
+        return tuple(v for v in value if v.strip())
+    raise ValueError(
+        f"filter {name!r} must be a string or a list of strings, got {value!r}; "
+        f'e.g. {{"{name}": ["{"Reuters" if name == "sources" else "article-id"}"]}}'
+    )
+
+
+def _date(name: str, value: Any) -> str:
+    """A filter date: YYYY-MM-DD text or a date; empty means no bound."""
+    import datetime as dt
+
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()[:10]
+    if not isinstance(value, str):
+        raise ValueError(f"filter {name!r} must be a YYYY-MM-DD date, got {value!r}")
+    return normalise_date(value.strip(), f"filter {name!r}")
 
 
 @dataclass(frozen=True)
@@ -53,20 +94,22 @@ class Filters:
                 "article_ids"
             )
 
-        def strings(value: Any) -> tuple[str, ...]:
-            if value is None:
-                return ()
-            if isinstance(value, str):
-                return (value,)
-            return tuple(str(v) for v in value)
-
-        date_from = str(raw.get("date_from") or "")
-        date_to = str(raw.get("date_to") or "")
+        if not isinstance(raw, dict):
+            raise ValueError(
+                f"filters must be a mapping such as {{\"sources\": [\"Reuters\"]}}, got "
+                f"{type(raw).__name__}"
+            )
+        date_from = _date("date_from", raw.get("date_from"))
+        date_to = _date("date_to", raw.get("date_to"))
+        if date_from and date_to and date_from > date_to:
+            raise ValueError(
+                f"filter date_from {date_from} is after date_to {date_to}; swap them"
+            )
         return cls(
-            sources=strings(raw.get("sources")),
-            date_from=normalise_date(date_from, "filters") if date_from else "",
-            date_to=normalise_date(date_to, "filters") if date_to else "",
-            article_ids=strings(raw.get("article_ids")),
+            sources=_strings("sources", raw.get("sources")),
+            date_from=date_from,
+            date_to=date_to,
+            article_ids=_strings("article_ids", raw.get("article_ids")),
         )
 
     @property
@@ -175,7 +218,7 @@ class SearchEngine:
         published shortly before that day (``recency_weight``) and holds back news
         published after it (``future_weight``)."""
         settings = self.settings
-        k = k or settings.top_k
+        k = min(k or settings.top_k, MAX_K)  # callers that take k from users check_k it
         filters = filters or Filters()
         timings = timings if timings is not None else {}
         fetch = max(settings.fetch_k, k)
@@ -407,6 +450,16 @@ class HybridRetriever(BaseRetriever):
     k: int | None = None
     filters: Filters = Filters()
 
+    @field_validator("k", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> int | None:
+        return check_k(value)
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _valid_filters(cls, value: Any) -> Filters:
+        return Filters.from_mapping(value)
+
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
@@ -421,8 +474,10 @@ def build_retriever(
     engine: SearchEngine | None = None,
 ) -> HybridRetriever:
     """The same retrieval the chain uses, as a LangChain ``BaseRetriever``."""
+    k = check_k(k)  # before opening anything
+    filters = Filters.from_mapping(filters)
     return HybridRetriever(
         engine=engine or SearchEngine(settings),
         k=k,
-        filters=Filters.from_mapping(filters),
+        filters=filters,
     )

@@ -36,6 +36,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.core.runtime import OFFLINE_ENV
+
 REPO = Path(__file__).resolve().parent.parent
 RAG = Path(sys.executable).parent / "rag"
 _SYLLABLES = [
@@ -109,7 +111,7 @@ class Corpus:
 def rag_env(index_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_INDEX_DIR=str(index_dir), RAG_EMBEDDING_MODEL="hashing",
-               HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+               **OFFLINE_ENV)
     return env
 
 

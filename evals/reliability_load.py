@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
 import sys
 import tempfile
 import threading
@@ -71,8 +70,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--realtimeqa", action="store_true")
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from rag.core.runtime import go_offline
 
+    go_offline()
     from rag.answering.chain import build_chain
     from rag.core.settings import Settings
     from rag.indexing.ingest import ingest

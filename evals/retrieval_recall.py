@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -24,7 +23,9 @@ DEFAULT_QUESTIONS = (
 
 
 def main() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from rag.core.runtime import go_offline
+
+    go_offline()
     from rag.core.settings import Settings
     from rag.retrieval.hybrid import Filters, SearchEngine
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-# The edge of the test run: nothing may be fetched from a model hub.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
+from rag.core.runtime import go_offline
 from rag.core.settings import Settings
+
+# The edge of the test run: nothing may be fetched from a model hub.
+go_offline()
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_DIR = REPO / "index" / "articles"

@@ -336,9 +336,9 @@ def test_missing_partner_package_names_the_extra(
 
 
 def test_streamed_marker_split_across_chunks_is_renumbered() -> None:
-    from rag.answering.llm import CitationRenumberer
+    from rag.core.citations import Renumberer
 
-    renumber = CitationRenumberer(passage_count=3)
+    renumber = Renumberer(passage_count=3)
     out = [renumber.feed(p) for p in ["Fact A [", "3", "]. Fact B [1", "][", "3]. C [4]."]]
     out.append(renumber.flush())
     assert "".join(out) == "Fact A [1]. Fact B [2][1]. C [?]."

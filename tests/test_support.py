@@ -15,8 +15,8 @@ from rag.answering.support import (
     load_support_pairs,
     make_judge,
     roc_auc,
-    strip_citations,
 )
+from rag.core.citations import strip_citations
 from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.indexing.embeddings import HashingEmbeddings

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from rag.core.runtime import OFFLINE_ENV
 from rag.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,7 +84,7 @@ def streamlit_server(settings: Settings, log: Path) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(app_env(settings))
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    env.update(OFFLINE_ENV)
     env["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     cmd = [
         sys.executable, "-c", "from rag.app.cli import main; main()", "ui", "--headless",

@@ -18,6 +18,7 @@ from rag.answering.base import Answerer, Turn
 from rag.answering.conversation import condense_question, normalise_history
 from rag.answering.grounded import GroundedAnswerer
 from rag.core.errors import BadQuestionError
+from rag.core.runtime import elapsed_ms
 from rag.core.schema import Answer
 from rag.core.settings import Settings
 from rag.indexing.embeddings import HashingEmbeddings, make_embeddings
@@ -109,11 +110,11 @@ class RagChain(Runnable[dict[str, Any], Answer]):
 
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
-        timings["condense_ms"] = _ms(t0)
+        timings["condense_ms"] = elapsed_ms(t0)
 
         t0 = time.perf_counter()
         passages = self.engine.search(standalone, k, filters, timings, as_of=as_of)
-        timings["retrieve_ms"] = _ms(t0)
+        timings["retrieve_ms"] = elapsed_ms(t0)
 
         t0 = time.perf_counter()
         final: Answer | None = None
@@ -124,8 +125,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
                 yield piece
         if final is None:
             raise RuntimeError(f"answerer {self.answerer.name!r} produced no Answer")
-        timings["answer_ms"] = _ms(t0)
-        timings["total_ms"] = _ms(started)
+        timings["answer_ms"] = elapsed_ms(t0)
+        timings["total_ms"] = elapsed_ms(started)
         yield final.model_copy(
             update={
                 "question": question,
@@ -167,7 +168,3 @@ def build_chain(
 ) -> RagChain:
     """The chain for these settings; pass ``engine`` to share a loaded model and index."""
     return RagChain(settings, engine or SearchEngine(settings), answerer)
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

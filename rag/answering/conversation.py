@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rag.answering.base import Turn
+from rag.core.citations import strip_citations
 from rag.core.text import content_terms
 
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
@@ -122,7 +123,7 @@ def _referent(previous_question: str, previous_answer: str, pronoun: str) -> str
     if about:
         return about.group("subject").strip()
     if pronoun in _PERSON_PRONOUNS:
-        found = _NAME.search(re.sub(r"\[\d+\]", "", previous_answer))
+        found = _NAME.search(strip_citations(previous_answer))
         if found:
             return found.group("name")
     return ""
@@ -132,7 +133,7 @@ def _name_for(description: str, answer: str) -> str:
     """The name in ``answer`` introduced by the description's words
     ("Iranian President Massoud Pezeshkian" for "Iran's president")."""
     wanted = content_terms(description)
-    text = re.sub(r"\[\d+\]", "", answer)
+    text = strip_citations(answer)
     best, best_hits = "", 0
     for match in _NAME.finditer(text):
         before = content_terms(text[max(0, match.start() - 40) : match.end()])

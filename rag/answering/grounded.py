@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 
 from rag.answering.base import Answerer, Turn, cite
 from rag.answering.instructions import instruction_spans
+from rag.core.citations import marker
 from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.core.settings import Settings
 from rag.core.text import content_terms
@@ -132,7 +133,7 @@ class GroundedAnswerer(Answerer):
         for number, sentence in enumerate(chosen, start=1):
             citations.append(cite(number, sentence.passage, sentence.start, sentence.end))
             shown = _tidy(sentence.text)
-            piece = f"{shown} [{number}]"
+            piece = f"{shown} {marker(number)}"
             sentences.append(
                 AnswerSentence(
                     text=shown, citation_ids=[number], supported=True,

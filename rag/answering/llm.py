@@ -26,7 +26,8 @@ from rag.answering.prompts import (
     build_answer_messages,
     build_condense_messages,
 )
-from rag.answering.support import SupportJudge, make_judge, strip_citations
+from rag.answering.support import SupportJudge, make_judge
+from rag.core.citations import INVALID, Renumberer, cited_numbers, strip_citations
 from rag.core.errors import BackendError
 from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.indexing.splitting import sentence_spans
@@ -36,10 +37,6 @@ if TYPE_CHECKING:
 
     from rag.core.settings import Settings
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-# A "[" that may still grow into a marker: hold it back until it closes.
-_OPEN_MARKER = re.compile(r"\[[\d,\s]{0,24}$")
-_INVALID = "[?]"
 _ABSTENTION = re.compile(
     r"\b(passages?|articles?|sources?|context|texts?|information)\b[^.]{0,40}\b("
     r"do(?:es)? not|don't|doesn't|cannot|can't|never)\b[^.]{0,20}\b("
@@ -53,51 +50,6 @@ _ABSTENTION = re.compile(
 def is_abstention(sentence: str) -> bool:
     """True for "the passages do not answer this"-style sentences (no claim to check)."""
     return bool(_ABSTENTION.search(sentence))
-
-
-class CitationRenumberer:
-    """Rewrites [n] markers in streamed text: passage numbers -> 1..m by first use.
-
-    A marker split across chunks ("[", "2]") is held back until it closes, so the text
-    the reader sees while streaming already has the final numbers.
-    """
-
-    def __init__(self, passage_count: int) -> None:
-        self.passage_count = passage_count
-        self.order: list[int] = []  # passage numbers (1-based) in order of first use
-        self.text = ""
-        self._pending = ""
-
-    def feed(self, piece: str) -> str:
-        self._pending += piece
-        held = _OPEN_MARKER.search(self._pending)
-        ready, self._pending = (
-            (self._pending[: held.start()], self._pending[held.start() :])
-            if held
-            else (self._pending, "")
-        )
-        return self._emit(ready)
-
-    def flush(self) -> str:
-        ready, self._pending = self._pending, ""
-        return self._emit(ready)
-
-    def _emit(self, text: str) -> str:
-        out = _MARKER.sub(self._replace, text)
-        self.text += out
-        return out
-
-    def _replace(self, match: re.Match[str]) -> str:
-        rendered = []
-        for raw in match.group(1).split(","):
-            number = int(raw)
-            if not 1 <= number <= self.passage_count:
-                rendered.append(_INVALID)
-                continue
-            if number not in self.order:
-                self.order.append(number)
-            rendered.append(f"[{self.order.index(number) + 1}]")
-        return "".join(rendered)
 
 
 class LLMAnswerer(Answerer):
@@ -148,7 +100,7 @@ class LLMAnswerer(Answerer):
             )
             return
         messages = build_answer_messages(question, passages, self.max_sentences)
-        renumber = CitationRenumberer(len(passages))
+        renumber = Renumberer(len(passages))
         try:
             for chunk in self.model.stream(messages):
                 piece = renumber.feed(_text_of(chunk.content))
@@ -179,9 +131,9 @@ class LLMAnswerer(Answerer):
         uses: dict[int, list[tuple[str, float, bool, bool]]] = {cid: [] for cid in cited}
         claims = _answer_sentences(text)
         for sentence in claims:
-            claim = strip_citations(sentence.replace(_INVALID, ""))
-            ids = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", sentence)))
-            invalid = _INVALID in sentence
+            claim = strip_citations(sentence.replace(INVALID, ""))
+            ids = cited_numbers(sentence)
+            invalid = INVALID in sentence
             if not claim or (is_abstention(claim) and not ids):
                 sentences.append(AnswerSentence(text=sentence, supported=True))
                 continue
@@ -284,7 +236,7 @@ def _answer_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for start, end in sentence_spans(text):
         piece = text[start:end]
-        if sentences and not strip_citations(piece.replace(_INVALID, "")).strip(" .;,"):
+        if sentences and not strip_citations(piece.replace(INVALID, "")).strip(" .;,"):
             sentences[-1] = f"{sentences[-1]} {piece}"
         else:
             sentences.append(piece)

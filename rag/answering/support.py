@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rag.core.citations import strip_citations
 from rag.core.errors import RagError
 from rag.core.text import content_terms, stem_words
 from rag.indexing.splitting import sentence_spans
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
 
     from rag.core.settings import Settings
 
-#: Citation markers an answer sentence may carry: [1], [1, 3], [2][4].
-CITATION_MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 
 _NUMBER_WORDS = {
     "one": "1",
@@ -69,11 +68,6 @@ _NEGATION = re.compile(
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*[a-z0-9][\w’'-]*|\b[A-Z]{2,}\b")
 _DEFAULT_THRESHOLD = 0.5
-
-
-def strip_citations(sentence: str) -> str:
-    """The sentence without its [n] markers."""
-    return CITATION_MARKER.sub("", sentence).strip()
 
 
 class SupportJudge(ABC):

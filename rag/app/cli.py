@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from rag.app.console import command_settings, fail
 from rag.core.errors import RagError
 
 app = typer.Typer(
@@ -23,33 +23,6 @@ IndexDir = Annotated[
     Path | None, typer.Option("--index-dir", help="Index folder (default: index/chroma).")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _settings(**overrides: Any) -> Any:
-    """Settings from the environment (RAG_*), with the options given on the command line."""
-    from pydantic import ValidationError
-
-    from rag.core.settings import Settings
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        _fail(f"invalid settings: {details}", code=2)
-
-
-def _fail(message: str, code: int = 1) -> Any:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _offline() -> None:
-    # Nothing may be fetched from a model hub at run time.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 @app.command()
@@ -66,7 +39,7 @@ def ingest(
     """Index articles (.md .txt .html .jsonl); unchanged articles cost nothing."""
     from rag.indexing.ingest import ingest as run_ingest
 
-    settings = _settings(index_dir=index_dir)
+    settings = command_settings(index_dir=index_dir)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -82,7 +55,7 @@ def ingest(
     try:
         summary = run_ingest(paths, settings, prune=prune, rebuild=rebuild, progress=progress)
     except RagError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         if bar is not None:
             bar.close()
@@ -110,11 +83,11 @@ def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     """Describe the index: articles, passages, sources, dates, model, size."""
     from rag.app.stats import index_stats
 
-    settings = _settings(index_dir=index_dir)
+    settings = command_settings(index_dir=index_dir)
     try:
         info = index_stats(settings)
     except RagError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
@@ -167,15 +140,14 @@ def ask(
     from rag.answering.chain import build_chain
     from rag.app.render import render_answer
 
-    _offline()
-    settings = _settings(index_dir=index_dir, llm=llm, top_k=k)
+    settings = command_settings(index_dir=index_dir, llm=llm, top_k=k)
     try:
         chain = build_chain(settings)
         result = chain.invoke(
             {"question": question, "filters": _filters(source, date_from, date_to, article_id)}
         )
     except (RagError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -194,12 +166,11 @@ def chat(
     from rag.answering.chain import build_chain
     from rag.app.render import render_answer
 
-    _offline()
-    settings = _settings(index_dir=index_dir, llm=llm)
+    settings = command_settings(index_dir=index_dir, llm=llm)
     try:
         chain = build_chain(settings)
     except RagError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     history: list[tuple[str, str]] = []
     typer.echo("Ask about the indexed articles (empty line or Ctrl-D to quit).")
     while True:
@@ -233,14 +204,16 @@ def ui(
     headless: Annotated[bool, typer.Option(help="Do not open a browser.")] = False,
 ) -> None:
     """Start the Streamlit chat UI."""
-    _offline()
     from importlib.resources import files
 
+    from rag.core.runtime import go_offline
+
+    go_offline()  # inherited by the Streamlit process
     # The page ships inside the package (with its .streamlit/config.toml beside it), so
     # a wheel install serves what a clone does.
     app_path = Path(str(files("rag.app.ui") / "streamlit_app.py"))
     if not app_path.exists():
-        _fail(f"the UI page is missing at {app_path}; reinstall rag (pip install rag)")
+        fail(f"the UI page is missing at {app_path}; reinstall rag (pip install rag)")
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(app_path),
         "--server.port", str(port), "--server.address", address,
@@ -254,7 +227,7 @@ def ui(
 def _mount_commands() -> None:
     """Commands that live in their own modules register themselves here."""
     from rag import bench
-    from rag.evaluation import cli as eval_cli
+    from rag.app import eval_cli
 
     eval_cli.register(app)
     bench.register(app)

@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from rag.core.citations import find_markers
 from rag.core.schema import Answer, Citation
 from rag.indexing.splitting import sentence_spans
-
-# "[1]", "[1, 2]" or "[1][2]" (the latter is two matches).
-_MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 
 
 def esc(text: str) -> str:
@@ -60,10 +58,7 @@ def answer_segments(answer: Answer) -> list[AnswerSegment]:
         cursor = span[1]
         if not sentence.supported:
             flagged.append(span)
-    markers = [
-        (m.start(), m.end(), [int(n) for n in re.split(r"\s*,\s*", m.group(1))])
-        for m in _MARKER.finditer(text)
-    ]
+    markers = [(m.start, m.end, m.numbers) for m in find_markers(text)]
     cuts = {0, len(text)}
     for start, end in flagged:
         cuts |= {start, end}

@@ -19,8 +19,8 @@ from rag.answering.support import (
     agreement,
     load_support_pairs,
     make_judge,
-    strip_citations,
 )
+from rag.core.citations import strip_citations
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

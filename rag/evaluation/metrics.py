@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rag.answering.support import SupportJudge
+from rag.core.citations import strip_citations
 from rag.core.schema import Answer
 
-_MARKER = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
@@ -37,7 +37,7 @@ _PUNCT = str.maketrans({c: " " for c in string.punctuation})
 def normalise_answer(text: str) -> str:
     """SQuAD-style: lower case, no punctuation, no a/an/the, single spaces."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    text = _MARKER.sub(" ", text).casefold()
+    text = strip_citations(text).casefold()
     text = text.translate(_PUNCT)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
@@ -46,7 +46,7 @@ def normalise_answer(text: str) -> str:
 def light_normalise(text: str) -> str:
     """Case-folded, curly quotes and dashes made plain, spacing collapsed."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return " ".join(_MARKER.sub(" ", text).casefold().split())
+    return " ".join(strip_citations(text).casefold().split())
 
 
 def contains_answer(response: str, answer: str) -> bool:

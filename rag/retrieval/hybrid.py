@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, field_validator
 
+from rag.core.runtime import elapsed_ms
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.ingest import keyword_dir
@@ -230,12 +231,12 @@ class SearchEngine:
         started = time.perf_counter()
         if settings.use_dense or settings.use_mmr:
             query_vector = self.query_vector(query)
-        timings["embed_ms"] = _ms(started)
+        timings["embed_ms"] = elapsed_ms(started)
 
         if settings.use_dense and query_vector is not None:
             started = time.perf_counter()
             dense_rank = self._dense(query_vector, fetch, filters, candidates)
-            timings["dense_ms"] = _ms(started)
+            timings["dense_ms"] = elapsed_ms(started)
         article_rank: list[str] = []
         if settings.use_bm25 or settings.use_article_bm25:
             started = time.perf_counter()
@@ -253,7 +254,7 @@ class SearchEngine:
                 articles = keyword.articles
                 mask = filters.keyword_mask(articles)
                 article_rank = [a for a, _ in articles.search(query, fetch, mask)]
-            timings["bm25_ms"] = _ms(started)
+            timings["bm25_ms"] = elapsed_ms(started)
 
         started = time.perf_counter()
         self._fuse(candidates, dense_rank, bm25_rank)
@@ -268,7 +269,7 @@ class SearchEngine:
             chosen = _mmr(pool, k, settings.mmr_lambda)
         else:
             chosen = pool[:k]
-        timings["fuse_ms"] = _ms(started)
+        timings["fuse_ms"] = elapsed_ms(started)
         return [_to_document(c, rank) for rank, c in enumerate(chosen, start=1)]
 
     def _dense(
@@ -437,8 +438,6 @@ def _to_document(candidate: _Candidate, rank: int) -> Document:
     return Document(page_content=candidate.text, metadata=meta, id=candidate.passage_id)
 
 
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
 
 
 class HybridRetriever(BaseRetriever):

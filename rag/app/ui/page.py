@@ -8,7 +8,6 @@ rag.app.conversation_export writes the Markdown export. Settings come from the e
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import streamlit as st
@@ -19,18 +18,12 @@ from rag.app.ui.sidebar import sidebar, state
 from rag.app.ui.turns import ask, render_turn
 from rag.app.ui_render import STYLE, escape_markdown, welcome_html
 from rag.core.errors import IndexMissingError, RagError
+from rag.core.runtime import go_offline
 from rag.retrieval.hybrid import SearchEngine
 
 
-def _offline() -> None:
-    """Nothing may be fetched from a model hub at run time (set before the model loads)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-
-
 def main() -> None:
-    _offline()
+    go_offline()  # nothing is fetched from a model hub (set before the model loads)
     st.set_page_config(
         page_title="Ask the news · rag", page_icon=":material/newsmode:", layout="centered"
     )

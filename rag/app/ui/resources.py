@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from pydantic import ValidationError
 
 from rag.answering.chain import RagChain, build_chain
 from rag.app.stats import index_stats
 from rag.app.ui_render import escape_markdown
+from rag.core.runtime import SettingsError, load_settings
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.retrieval.hybrid import SearchEngine
@@ -61,11 +61,8 @@ def reopen_index() -> None:
 def settings() -> Settings:
     """The settings from RAG_*; an invalid value stops the page with the fix."""
     try:
-        return Settings()
-    except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        st.error(escape_markdown(f"The settings are invalid: {details}. Fix the RAG_* variables."))
+        return load_settings()
+    except SettingsError as exc:
+        st.error(escape_markdown(str(exc)))
         st.stop()
         raise

@@ -6,7 +6,6 @@ means ``rag eval run SUITE``.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,11 +13,11 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from rag.app.console import EXIT_BAD_INPUT, command_settings, fail
 from rag.core.errors import RagError
 
-#: Exit codes: 1 = a metric under its --fail-under floor, 2 = bad input.
+#: Exit code when a metric is under its --fail-under floor (bad input: EXIT_BAD_INPUT, 2).
 EXIT_BELOW_FLOOR = 1
-EXIT_BAD_INPUT = 2
 
 
 class _DefaultToRun(TyperGroup):
@@ -36,11 +35,6 @@ eval_app = typer.Typer(
     add_completion=False,
     help="Run an evaluation suite (rag eval SUITE.jsonl) or export feedback as cases.",
 )
-
-
-def _fail(message: str, code: int) -> Any:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @eval_app.command("run")
@@ -95,24 +89,13 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ask every case of SUITE, score it, write the reports and print the summary."""
-    from pydantic import ValidationError
-
-    from rag.core.settings import Settings
     from rag.evaluation.api import evaluate
     from rag.evaluation.compare import below_floors, parse_floors
     from rag.evaluation.judges import JUDGE_KINDS
     from rag.evaluation.runner import SUMMARY_KEYS
     from rag.evaluation.suite import load_suite
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    overrides: dict[str, Any] = {"index_dir": index_dir, "llm": llm, "top_k": k}
-    try:
-        settings = Settings(**{key: v for key, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        _fail(f"invalid settings: {details}", EXIT_BAD_INPUT)
+    settings = command_settings(index_dir=index_dir, llm=llm, top_k=k)
     try:
         floors = parse_floors(fail_under or [], [*SUMMARY_KEYS, "answerable_accuracy",
                                                  "cited_evidence_rate"])
@@ -122,7 +105,7 @@ def run(
         if judge == "llm" and settings.llm == "none":
             raise ValueError("--judge llm needs an LLM backend: add --llm openai|ollama")
     except (ValueError, RagError) as exc:
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
 
     bar: Any = None
 
@@ -142,7 +125,7 @@ def run(
             date_window_days=date_window, judge_kind=judge, split=split, part=part,
         )
     except RagError as exc:
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     finally:
         if bar is not None:
             bar.close()
@@ -214,7 +197,7 @@ def export_feedback_command(
     try:
         written, known = export_feedback(feedback, out)
     except RagError as exc:
-        _fail(str(exc), EXIT_BAD_INPUT)
+        fail(str(exc), EXIT_BAD_INPUT)
     typer.echo(f"{written} case(s) written to {out}; {known} already there")
 
 

@@ -21,7 +21,7 @@ from langchain_core.documents import Document
 
 from rag.answering.base import Answerer, Turn, cite
 from rag.answering.instructions import instruction_spans
-from rag.core.citations import marker
+from rag.core.citations import defuse_markers, marker
 from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.core.settings import Settings
 from rag.core.text import content_terms
@@ -418,8 +418,10 @@ def _similarity(a: _Sentence, b: _Sentence) -> float:
 
 
 def _tidy(text: str) -> str:
-    """Drop a leading discourse marker that only made sense in the article's flow."""
-    text = " ".join(text.split())
+    """Drop a leading discourse marker that only made sense in the article's flow, and
+    write bracketed numbers in full-width brackets so they never read as citations."""
+    # "[2]" in an article is the article's footnote, not one of this answer's citations.
+    text = defuse_markers(" ".join(text.split()))
     trimmed = _LEAD_IN.sub("", text, count=1)
     if trimmed != text and trimmed:
         trimmed = trimmed[0].upper() + trimmed[1:]

@@ -1,17 +1,25 @@
 """A conversation as a Markdown document: each question, its answer, and the sources.
 
-Article text and model output are untrusted: ``<`` and ``&`` are written as entities so
-a ``<script>`` quoted from an article stays text in any Markdown viewer, while reading
-the same as the original.
+Every field comes from outside (questions, model output, article titles, outlets, dates,
+URLs, quotes) and is written so that it renders as itself: no field can open a heading,
+list, quote or table of its own (line breaks inside one-line fields become spaces; a
+Markdown block marker at the start of a line is escaped), and no link, image, emphasis,
+code or math is made from it (their characters are backslash-escaped; ``<`` and ``&``
+are written as entities, so a ``<script>`` or ``<img>`` quoted from an article stays
+text in any viewer). A web URL becomes an autolink with its Markdown characters
+percent-encoded; any other URL is plain text.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from rag.answering.base import Turn
 from rag.app.render import render_answer
+from rag.app.ui_render import safe_url
 from rag.core.schema import Answer, AnswerSentence, Citation
 
 
@@ -33,15 +41,15 @@ def export_markdown(
     moment = (exported_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     count = len(answers)
     lines = [
-        f"# {_inert(title)}",
+        f"# {_inline(title)}",
         "",
         f"_Exported {moment:%Y-%m-%d %H:%M} UTC · {count} question{'s' if count != 1 else ''}_",
         "",
     ]
     for number, answer in enumerate(answers, start=1):
-        lines += [f"## {number}. {_inert(' '.join(answer.question.split()))}", ""]
+        lines += [f"## {number}. {_inline(answer.question)}", ""]
         if answer.standalone_question and answer.standalone_question != answer.question:
-            lines += [f"_Searched as: {_inert(answer.standalone_question)}_", ""]
+            lines += [f"_Searched as: {_inline(answer.standalone_question)}_", ""]
         if answer.abstained:
             lines += ["_No answer found in the articles._", ""]
         body = render_answer(_inert_answer(answer), markdown=True)
@@ -58,26 +66,55 @@ def export_filename(exported_at: dt.datetime | None = None) -> str:
     return f"rag-conversation-{moment:%Y%m%d-%H%M%S}.md"
 
 
-def _inert(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;")
+# Characters that make links, images, emphasis, code, tables, math or headings inline.
+_INLINE = re.compile(r"([\\`*_\[\]!|~#$])")
+# What opens a block at the start of a line: quote, list, heading underline, numbered item.
+_BLOCK_START = re.compile(r"^(\s*|\s*\d{1,9}(?=[.)]))([>+=-]|(?<=\d)[.)])")
+# Characters with a meaning in an autolink or around it.
+_URL_UNSAFE = "<>[]()!\"'\\ `*_"
+
+
+def _text(text: str) -> str:
+    """Untrusted text, inline: Markdown characters escaped, ``&`` and ``<`` as entities."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _INLINE.sub(r"\\\1", text)
+
+
+def _inline(text: str) -> str:
+    """A one-line field: every line break (also \\u2028 and friends) becomes a space."""
+    return _BLOCK_START.sub(r"\1\\\2", _text(" ".join(text.split())))
+
+
+def _lines(text: str) -> str:
+    """A multi-line field (an answer): each line escaped, none opens a block."""
+    lines = (_BLOCK_START.sub(r"\1\\\2", _text(line.strip())) for line in text.splitlines())
+    return "\n".join(lines)
+
+
+def _url(url: str) -> str:
+    web = safe_url(url)
+    if web is None:
+        return _inline(url)
+    return "<" + "".join(quote(ch, safe="") if ch in _URL_UNSAFE else ch for ch in web) + ">"
 
 
 def _inert_answer(answer: Answer) -> Answer:
     return answer.model_copy(
         update={
-            "answer": _inert(answer.answer),
+            "answer": _lines(answer.answer),
             "sentences": [
-                AnswerSentence(**{**s.model_dump(), "text": _inert(s.text)})
+                AnswerSentence(**{**s.model_dump(), "text": _inline(s.text)})
                 for s in answer.sentences
             ],
             "citations": [
                 Citation(
                     **{
                         **c.model_dump(),
-                        "title": _inert(c.title),
-                        "source": _inert(c.source),
-                        "url": _inert(c.url),
-                        "quote": _inert(c.quote),
+                        "title": _inline(c.title),
+                        "source": _inline(c.source),
+                        "date": _inline(c.date),
+                        "url": _url(c.url),
+                        "quote": _inline(c.quote),
                     }
                 )
                 for c in answer.citations

@@ -24,15 +24,47 @@ def esc(text: str) -> str:
 
 
 def safe_url(url: str) -> str | None:
-    """The URL when it is a web address (http/https with a host), else None."""
+    """The URL when it is a plain web address (http/https with a host), else None.
+
+    Not linked either: an address with a user-info part (``https://www.reuters.com@evil.
+    example/``, which goes to evil.example), a backslash (browsers read ``\\`` as ``/``,
+    Python's parser does not) or whitespace and control characters.
+    """
     url = url.strip()
+    if _DECEPTIVE.search(url):
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
         return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+    if parts.scheme.lower() in ("http", "https") and web_host(url) and "@" not in parts.netloc:
         return url
     return None
+
+
+_DECEPTIVE = re.compile(r"[\\\s\x00-\x1f\x7f]")
+
+
+def web_host(url: str) -> str:
+    """The host a browser reaches for ``url``, as shown to readers ("" when there is none).
+
+    The user-info part (``name:pass@``) and the port are dropped, ``\\`` counts as ``/``
+    as it does for browsers, a leading ``www.`` and a trailing dot go, and a non-ASCII
+    name is shown in its ASCII (punycode) form, so ``rеuters.com`` with a Cyrillic ``е``
+    cannot pass for ``reuters.com``.
+    """
+    try:
+        parts = urlsplit(url.strip().replace("\\", "/"))
+        host = parts.hostname or ""
+    except ValueError:
+        return ""
+    host = host.rstrip(".").removeprefix("www.")
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+    return host
 
 
 # --- the answer ----------------------------------------------------------------------
@@ -50,14 +82,20 @@ def answer_segments(answer: Answer) -> list[AnswerSegment]:
     text = answer.answer
     known = {c.id for c in answer.citations}
     flagged: list[tuple[int, int]] = []
+    # (start of a sentence, the citations it carries): a marker is the answerer's own
+    # only when the sentence it stands in (or right after) cites those numbers. A "[2]"
+    # quoted from an article is text, not a link to another article's source.
+    owners: list[tuple[int, set[int]]] = []
     cursor = 0
     for sentence in answer.sentences:
         span = _find(text, sentence.text, cursor) or _find(text, sentence.text, 0)
         if span is None:
             continue
         cursor = span[1]
+        owners.append((span[0], set(sentence.citation_ids)))
         if not sentence.supported:
             flagged.append(span)
+    owners.sort(key=lambda owner: owner[0])
     markers = [(m.start, m.end, m.numbers) for m in find_markers(text)]
     cuts = {0, len(text)}
     for start, end in flagged:
@@ -74,7 +112,7 @@ def answer_segments(answer: Answer) -> list[AnswerSegment]:
         if start in marker_at:
             marker_end, numbers = marker_at[start]
             skip_to = marker_end
-            if all(n in known for n in numbers):
+            if all(n in known for n in numbers) and _owned(numbers, start, owners):
                 segments += [AnswerSegment(f"[{n}]", cite=n) for n in numbers]
             else:
                 segments.append(AnswerSegment(text[start:marker_end]))
@@ -82,6 +120,15 @@ def answer_segments(answer: Answer) -> list[AnswerSegment]:
         inside = any(a <= start and end <= b for a, b in flagged)
         segments.append(AnswerSegment(text[start:end], unsupported=inside))
     return [s for s in segments if s.text]
+
+
+def _owned(numbers: tuple[int, ...], at: int, owners: list[tuple[int, set[int]]]) -> bool:
+    """Do the citations of the sentence at ``at`` include ``numbers``? (Answers without
+    sentences, from older callers, keep every marker whose source exists.)"""
+    if not owners:
+        return True
+    cited = next((ids for start, ids in reversed(owners) if start <= at), set())
+    return set(numbers) <= cited
 
 
 def _find(text: str, needle: str, start: int) -> tuple[int, int] | None:
@@ -212,11 +259,9 @@ def _marked(text: str, span: tuple[int, int] | None) -> str:
 def source_meta(citation: Citation) -> list[str]:
     """Outlet, date and web site of a source, those that are known."""
     parts = [citation.source, citation.date]
-    url = safe_url(citation.url)
-    if url:
-        host = urlsplit(url).netloc.lower().removeprefix("www.")
-        if host and host != citation.source.lower():
-            parts.append(host)
+    host = web_host(citation.url) if citation.url.strip().lower().startswith("http") else ""
+    if host and host != citation.source.lower():
+        parts.append(host)
     return [p for p in parts if p]
 
 

@@ -51,6 +51,11 @@ def cited_numbers(text: str) -> list[int]:
     return list(dict.fromkeys(n for m in find_markers(text) for n in m.numbers))
 
 
+def defuse_markers(text: str) -> str:
+    """Quoted text whose own "[2]" can never read as a marker: full-width brackets (［2］)."""
+    return MARKER.sub(r"［\1］", text)
+
+
 def strip_citations(text: str) -> str:
     """``text`` without its markers (and the spaces before them), trimmed."""
     return _SPACED_MARKER.sub("", text).strip()

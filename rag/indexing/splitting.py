@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,14 @@ _ABBREVIATIONS = {
     "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
     "d.c", "ft", "approx", "dept", "est", "fig", "al",
 }
-# A candidate boundary: terminal punctuation, optional closing quotes/brackets, space.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|\n")
+# A candidate boundary: terminal punctuation (Latin, Arabic ؟, Devanagari ।; ";" is the
+# Greek question mark after a Greek letter), optional closing quotes/brackets, then a
+# space; the full-width stops of Chinese and Japanese need no space; or a line end.
+_BOUNDARY = re.compile(
+    r"(?:[.!?…؟।]+|(?<=[\u0370-\u03ff\u1f00-\u1fff]);)[\"'”’)\]]*(?=\s)"
+    r"|[。！？]+[」』”’)）\]]*"
+    r"|\n"
+)
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
 
 
@@ -141,17 +148,35 @@ class PassageSplitter:
         return units
 
     def _cut_long(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """Cut a sentence over budget at spaces; a word over budget (text written without
+        spaces, such as Chinese) at token boundaries."""
         pieces: list[tuple[int, int, int]] = []
         piece_start = start
         last_good = start
         for match in re.finditer(r"\S+", text[start:end]):
-            word_end = start + match.end()
+            word_start, word_end = start + match.start(), start + match.end()
             if count_tokens(text[piece_start:word_end]) > self.size and last_good > piece_start:
                 pieces.append((piece_start, last_good, count_tokens(text[piece_start:last_good])))
-                piece_start = start + match.start()
+                piece_start = word_start
+            if count_tokens(text[piece_start:word_end]) > self.size:
+                cut = self._cut_tokens(text, piece_start, word_end)
+                pieces.extend(cut[:-1])
+                piece_start = cut[-1][0]
             last_good = word_end
         if last_good > piece_start:
             pieces.append((piece_start, last_good, count_tokens(text[piece_start:last_good])))
+        return pieces
+
+    def _cut_tokens(self, text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+        """``text[start:end]`` in pieces of at most ``size`` tokens, cut between tokens."""
+        encoding = _encoding()
+        tokens = encoding.encode(text[start:end], disallowed_special=())
+        _, offsets = encoding.decode_with_offsets(tokens)
+        cuts = sorted({start + offset for offset in offsets[:: self.size]} | {end})
+        pieces: list[tuple[int, int, int]] = []
+        for a, b in itertools.pairwise(cuts):
+            if b > a:
+                pieces.append((a, b, count_tokens(text[a:b])))
         return pieces
 
     def _windows(self, text: str, units: list[tuple[int, int, int]]) -> list[tuple[int, int]]:

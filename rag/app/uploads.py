@@ -7,6 +7,12 @@ to safe characters, and the file lands in ``<articles_dir>/uploads/``, so ``make
 A file is checked with the same loaders as ``rag ingest`` before it is kept, so a file
 that holds no article never reaches the corpus, and the messages are the same.
 Uploading a file with the name of an earlier upload replaces it (its article is updated).
+
+Uploads add articles; they never replace one they did not add. An article whose id is
+already indexed from another file (``rag ingest`` or another upload), or whose URL is
+(ids derive from URLs, and a URL names one article), is refused before anything is
+written, naming the article it would have replaced. Re-indexing on purpose is for
+``rag ingest``.
 """
 
 from __future__ import annotations
@@ -16,15 +22,18 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from rag.core.errors import IndexMissingError
 from rag.core.schema import Article, IngestSummary, Problem
 from rag.core.settings import Settings
-from rag.indexing.embeddings import PassageEmbeddings
+from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.ingest import ProgressCallback, ingest
 from rag.indexing.loaders import SUPPORTED_LIST, SUPPORTED_SUFFIXES, load_path
+from rag.indexing.store import ArticleIndex, ArticleRecord
 
 UPLOADS_SUBDIR = "uploads"
 # Long enough for any real headline-based name; short enough for every filesystem.
@@ -108,12 +117,69 @@ def check_upload(upload: Upload, settings: Settings) -> str:
     return filename
 
 
-def save_upload(upload: Upload, settings: Settings) -> tuple[Path | None, list[Problem]]:
+@dataclass(frozen=True)
+class Indexed:
+    """What is indexed already, by id and by URL, to refuse uploads that would replace it."""
+
+    by_id: Mapping[str, ArticleRecord] = field(default_factory=dict)
+    by_url: Mapping[str, ArticleRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Mapping[str, ArticleRecord]) -> Indexed:
+        by_url = {url_key(r.url): r for r in records.values() if r.url.strip()}
+        return cls(by_id=dict(records), by_url=by_url)
+
+    def conflict(self, article: Article, target: Path) -> str | None:
+        """Why ``article`` (to be saved at ``target``) may not be indexed, or None."""
+        record = self.by_id.get(article.id)
+        how = f"its id {article.id!r}"
+        if record is None and article.url.strip():
+            record = self.by_url.get(url_key(article.url))
+            how = f"its URL {article.url}"
+        if record is None or _added_by(record, target):
+            return None
+        return (
+            f"{how} is already indexed as \"{record.title or record.id}\" "
+            f"({record.source or 'no outlet'}, {record.date or 'no date'}); an upload can add "
+            "articles but not replace one it did not add. Give the article its own id and "
+            "URL, or re-index the original with `rag ingest`"
+        )
+
+
+def url_key(url: str) -> str:
+    """A URL as the article it names: scheme and host case, ``www.``, fragment and a
+    trailing slash do not matter."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    host = (parts.hostname or "").removeprefix("www.")
+    path = parts.path.rstrip("/")
+    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
+
+
+def _added_by(record: ArticleRecord, target: Path) -> bool:
+    """Was ``record`` indexed from the upload saved at ``target`` (re-uploads update it)?"""
+    return record.origin == str(target) or record.origin.startswith(f"{target}:")
+
+
+def indexed_articles(settings: Settings, embeddings: PassageEmbeddings) -> Indexed:
+    """The records of the index (none when there is no index yet)."""
+    try:
+        return Indexed.of(ArticleIndex(settings, embeddings).records())
+    except IndexMissingError:
+        return Indexed()
+
+
+def save_upload(
+    upload: Upload, settings: Settings, indexed: Indexed | None = None
+) -> tuple[Path | None, list[Problem]]:
     """Check and save one upload; returns (saved path or None, problems).
 
     The file is written under a hidden temporary name first (folder ingests skip hidden
     files), read with the ingest loaders, and only moved into place when it holds at
-    least one article. Problems name the file as it was uploaded.
+    least one article and none of its articles would replace one in ``indexed`` that it
+    did not add. Problems name the file as it was uploaded.
     """
     try:
         filename = check_upload(upload, settings)
@@ -138,11 +204,25 @@ def save_upload(upload: Upload, settings: Settings) -> tuple[Path | None, list[P
             return None, [_named(p, temp, upload.name) for p in problems] or [
                 Problem(upload.name, "no article could be read; nothing was indexed")
             ]
+        refused = _replacing(articles, target, indexed or Indexed(), temp, upload.name)
+        if refused:
+            return None, refused
         os.replace(temp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
     return target, []
+
+
+def _replacing(
+    articles: list[Article], target: Path, indexed: Indexed, temp: Path, shown: str
+) -> list[Problem]:
+    problems = []
+    for article in articles:
+        why = indexed.conflict(article, target)
+        if why is not None:
+            problems.append(_named(Problem(article.origin, why), temp, shown))
+    return problems
 
 
 def ingest_uploads(
@@ -160,9 +240,11 @@ def ingest_uploads(
     """
     result = UploadResult()
     created: list[Path] = []
+    embeddings = embeddings or make_embeddings(settings)
+    indexed = indexed_articles(settings, embeddings)
     for upload in uploads:
         existed = (uploads_dir(settings) / _safe_or_empty(upload.name)).exists()
-        path, problems = save_upload(upload, settings)
+        path, problems = save_upload(upload, settings, indexed)
         result.rejected += problems
         if path is not None:
             result.saved.append(path)

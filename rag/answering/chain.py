@@ -1,9 +1,13 @@
 """The question-answering chain as a LangChain Runnable: condense, retrieve, answer.
 
-``build_chain(settings).invoke({"question": ..., "chat_history": [...], "filters": {...}})``
-returns an :class:`~rag.core.schema.Answer`; ``stream`` yields answer text as it is
-written and then the Answer; ``batch``/``ainvoke`` come from the Runnable base. One
-chain is safe to share between threads.
+``build_chain(settings).invoke({"question": ..., "chat_history": [...], "filters": {...},
+"as_of": "YYYY-MM-DD"})`` returns an :class:`~rag.core.schema.Answer`; ``stream`` yields
+answer text as it is written and then the Answer; ``batch``/``ainvoke`` come from the
+Runnable base. One chain is safe to share between threads.
+
+``as_of`` (default today) is the day the question is asked: temporal words ("this week",
+"in March") resolve against it into a date window retrieval keeps to, and an answer whose
+newest source is much older ends with a staleness note (rag.answering.news).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
+from rag.answering import news
 from rag.answering.base import Answerer, Turn
 from rag.answering.conversation import condense_question, normalise_history
 from rag.answering.grounded import GroundedAnswerer
@@ -23,6 +28,7 @@ from rag.core.schema import Answer
 from rag.core.settings import Settings
 from rag.indexing.embeddings import HashingEmbeddings, make_embeddings
 from rag.retrieval.hybrid import Filters, SearchEngine
+from rag.retrieval.temporal import resolve_window, strip_window
 
 
 def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
@@ -105,33 +111,65 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def _run(self, inputs: dict[str, Any] | str) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question, history, filters, k = self._parse(inputs)
-        as_of = inputs.get("as_of") if isinstance(inputs, dict) else None
+        day = news.resolve_as_of(inputs.get("as_of") if isinstance(inputs, dict) else None)
+        as_of = day.isoformat()
         timings: dict[str, float] = {}
 
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
+        window = resolve_window(standalone, day, self.settings.latest_days)
+        shown = f"{standalone} ({news.describe_window(window)})" if window else standalone
+        query = strip_window(standalone, window)
         timings["condense_ms"] = elapsed_ms(t0)
+        dated = {"as_of": as_of, "window": window, "search_query": query}
 
         t0 = time.perf_counter()
-        passages = self.engine.search(standalone, k, filters, timings, as_of=as_of)
+        if window is not None and not news.window_overlaps(window, self.engine.date_range()):
+            passages = []
+        else:
+            passages = self.engine.search(
+                query, k, news.window_filters(filters, window), timings, as_of=as_of
+            )
+            if not passages and window is not None and not window.explicit:
+                passages = self.engine.search(query, k, filters, timings, as_of=as_of)
         timings["retrieve_ms"] = elapsed_ms(t0)
+        if not passages and window is not None and window.explicit:
+            refusal = news.outside_corpus(question, window, self.engine.date_range())
+            yield refusal.answer
+            yield refusal.model_copy(
+                update={"standalone_question": shown, "timings_ms": timings, **dated}
+            )
+            return
 
         t0 = time.perf_counter()
         final: Answer | None = None
-        for piece in self.answerer.stream(standalone, passages, history):
+        if window is not None and news.wants_digest(query):
+            answering: Iterator[str | Answer] = iter(
+                [news.digest(query, passages, self.settings.max_answer_sentences)]
+            )
+        else:
+            answering = self.answerer.stream(query, passages, history)
+        for piece in answering:
             if isinstance(piece, Answer):
                 final = piece
             else:
                 yield piece
         if final is None:
             raise RuntimeError(f"answerer {self.answerer.name!r} produced no Answer")
+        final = news.attribute(final)
+        note = news.staleness_note(final, day, self.settings.staleness_days)
+        if note:
+            yield f" {note}"
         timings["answer_ms"] = elapsed_ms(t0)
         timings["total_ms"] = elapsed_ms(started)
         yield final.model_copy(
             update={
                 "question": question,
-                "standalone_question": standalone,
+                "standalone_question": shown,
+                "answer": f"{final.answer} {note}" if note else final.answer,
+                "staleness": note,
                 "timings_ms": {**final.timings_ms, **timings},
+                **dated,
             }
         )
 

@@ -122,6 +122,25 @@ DateTo = Annotated[str | None, typer.Option("--date-to", help="YYYY-MM-DD, inclu
 ArticleId = Annotated[list[str] | None, typer.Option("--article-id", help="Only this article.")]
 Llm = Annotated[str | None, typer.Option("--llm", help="none | openai | ollama")]
 TopK = Annotated[int | None, typer.Option("--k", help="Passages to answer from.")]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The day the question is asked, YYYY-MM-DD (default: today); 'this week', "
+        "'in March'... are read against it.",
+    ),
+]
+
+
+def _as_of(value: str | None) -> str:
+    """The as-of day as YYYY-MM-DD, today by default; a bad date exits with the fix."""
+    from rag.answering.news import resolve_as_of
+    from rag.core.errors import BadQuestionError
+
+    try:
+        return resolve_as_of(value).isoformat()
+    except BadQuestionError as exc:
+        fail(f"--as-of: {exc}", code=2)
 
 
 @app.command()
@@ -135,16 +154,22 @@ def ask(
     article_id: ArticleId = None,
     llm: Llm = None,
     k: TopK = None,
+    as_of: AsOf = None,
 ) -> None:
-    """Answer one question with cited sources."""
+    """Answer one question with cited sources, as asked on --as-of (default today)."""
     from rag.answering.chain import build_chain
     from rag.app.render import render_answer
 
+    day = _as_of(as_of)
     settings = command_settings(index_dir=index_dir, llm=llm, top_k=k)
     try:
         chain = build_chain(settings)
         result = chain.invoke(
-            {"question": question, "filters": _filters(source, date_from, date_to, article_id)}
+            {
+                "question": question,
+                "filters": _filters(source, date_from, date_to, article_id),
+                "as_of": day,
+            }
         )
     except (RagError, ValueError) as exc:
         fail(str(exc))
@@ -161,18 +186,22 @@ def chat(
     date_from: DateFrom = None,
     date_to: DateTo = None,
     llm: Llm = None,
+    as_of: AsOf = None,
 ) -> None:
     """A conversation in the terminal; follow-up questions use the history."""
     from rag.answering.chain import build_chain
     from rag.app.render import render_answer
 
+    day = _as_of(as_of)
     settings = command_settings(index_dir=index_dir, llm=llm)
     try:
         chain = build_chain(settings)
     except RagError as exc:
         fail(str(exc))
     history: list[tuple[str, str]] = []
-    typer.echo("Ask about the indexed articles (empty line or Ctrl-D to quit).")
+    typer.echo(
+        f"Ask about the indexed articles as of {day} (empty line or Ctrl-D to quit)."
+    )
     while True:
         try:
             question = input("\nyou> ").strip()
@@ -186,6 +215,7 @@ def chat(
                     "question": question,
                     "chat_history": history,
                     "filters": _filters(source, date_from, date_to, None),
+                    "as_of": day,
                 }
             )
         except (RagError, ValueError) as exc:

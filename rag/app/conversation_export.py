@@ -103,9 +103,32 @@ def _inert_answer(answer: Answer) -> Answer:
         update={
             "answer": _lines(answer.answer),
             "sentences": [
-                AnswerSentence(**{**s.model_dump(), "text": _inline(s.text)})
+                AnswerSentence(
+                    **{
+                        **s.model_dump(),
+                        "text": _inline(s.text),
+                        "outlets": [_inline(o) for o in s.outlets],
+                    }
+                )
                 for s in answer.sentences
             ],
+            "conflicts": [
+                c.model_copy(
+                    update={
+                        "values": [
+                            v.model_copy(
+                                update={
+                                    "value": _inline(v.value),
+                                    "outlets": [_inline(o) for o in v.outlets],
+                                }
+                            )
+                            for v in c.values
+                        ]
+                    }
+                )
+                for c in answer.conflicts
+            ],
+            "staleness": _inline(answer.staleness),
             "citations": [
                 Citation(
                     **{

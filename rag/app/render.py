@@ -1,13 +1,49 @@
-"""Plain-text rendering of an Answer for terminals and Markdown exports."""
+"""Plain-text rendering of an Answer for terminals and Markdown exports.
+
+A news answer says when it was asked ("As of 27 Feb 2026"), which days its temporal
+words meant, the outlet and date of every cited sentence, where sources disagree, how
+many outlets report it, and how old the newest source is.
+"""
 
 from __future__ import annotations
 
+from rag.answering.news import cited_with_sources, conflict_sentence, describe_window
+from rag.core.dates import pretty_day
 from rag.core.schema import Answer
+
+
+def dating_line(answer: Answer) -> str:
+    """'As of 27 Feb 2026 · this week: 23–27 Feb 2026' ('' when the answer has no date)."""
+    if not answer.as_of:
+        return ""
+    line = f"As of {pretty_day(answer.as_of)}"
+    if answer.window is not None:
+        line += f" · {describe_window(answer.window)}"
+    return line
+
+
+def answer_body(answer: Answer) -> list[str]:
+    """The answer's sentences, each with its outlets and dates, then the notes."""
+    rows = cited_with_sources(answer)
+    if answer.abstained or not any(label for _, label in rows):
+        return [answer.answer]
+    lines = [f"{text} ({label})" if label else text for text, label in rows]
+    extra = [conflict_sentence(answer), corroboration_line(answer), answer.staleness]
+    return lines + [x for x in extra if x]
+
+
+def corroboration_line(answer: Answer) -> str:
+    found = answer.corroboration
+    if found is None or found.count < 2:
+        return ""
+    return f"Reported by {found.count} outlets: {', '.join(found.outlets)}."
 
 
 def render_answer(answer: Answer, markdown: bool = False) -> str:
     """The answer, any unsupported-sentence warnings, then the numbered sources."""
-    lines = [answer.answer, ""]
+    dated = dating_line(answer)
+    lines = ([f"_{dated}_" if markdown else dated, ""] if dated else []) + answer_body(answer)
+    lines.append("")
     flagged = answer.unsupported
     if flagged:
         lines.append("Unsupported (not backed by the cited passages):")

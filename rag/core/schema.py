@@ -77,6 +77,54 @@ class AnswerSentence(BaseModel):
         description="Supported only by text in the cited passage that gives orders to the "
         "model (a planted instruction), never by its reporting.",
     )
+    outlets: list[str] = Field(
+        default_factory=list, description="Outlet of each cited article ('' when unknown)."
+    )
+    dates: list[str] = Field(
+        default_factory=list, description="Date of each cited article ('' when undated)."
+    )
+
+
+class DateWindow(BaseModel):
+    """The days a question asks about, resolved from its words against its as-of date."""
+
+    start: str = Field(description="First day, YYYY-MM-DD.")
+    end: str = Field(description="Last day, YYYY-MM-DD (inclusive).")
+    phrase: str = Field(description="The words of the question it was read from.")
+    kind: str = Field(description="day, week, month, year, span or latest.")
+
+    @property
+    def explicit(self) -> bool:
+        """A window the question names ("in March"), as opposed to "latest"."""
+        return self.kind != "latest"
+
+
+class Conflict(BaseModel):
+    """Sources that give different values for the thing asked."""
+
+    kind: str = Field(description="number, person, place, date, name or yes/no.")
+    values: list[ConflictValue]
+
+
+class ConflictValue(BaseModel):
+    """One side of a conflict: a value and the citations (articles) that give it."""
+
+    value: str
+    citation_ids: list[int]
+    outlets: list[str] = Field(default_factory=list)
+    dates: list[str] = Field(default_factory=list)
+
+
+class Corroboration(BaseModel):
+    """How many distinct outlets support the answer's main claim."""
+
+    outlets: list[str] = Field(default_factory=list)
+    citation_ids: list[int] = Field(default_factory=list)
+    claim: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.outlets)
 
 
 class Answer(BaseModel):
@@ -90,6 +138,18 @@ class Answer(BaseModel):
     abstained: bool = False
     answerer: str = "grounded"
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    as_of: str = Field("", description="The day the question was asked as of, YYYY-MM-DD.")
+    window: DateWindow | None = Field(
+        None, description="The days the question's temporal words resolved to."
+    )
+    search_query: str = Field(
+        "", description="What retrieval searched for (the standalone question, no window)."
+    )
+    staleness: str = Field(
+        "", description="'Newest source: ...' when the sources are older than the setting."
+    )
+    conflicts: list[Conflict] = Field(default_factory=list)
+    corroboration: Corroboration | None = None
 
     @property
     def unsupported(self) -> list[AnswerSentence]:
@@ -99,6 +159,9 @@ class Answer(BaseModel):
     def planted(self) -> list[AnswerSentence]:
         """Sentences that repeat an instruction planted in a cited article."""
         return [s for s in self.sentences if s.planted]
+
+
+Conflict.model_rebuild()
 
 
 @dataclass

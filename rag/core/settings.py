@@ -73,6 +73,17 @@ class Settings(BaseSettings):
         "(1 = no change, 0 = never retrieved first).",
     )
 
+    # --- the question's date (issue 14) -----------------------------------------
+    staleness_days: int = Field(
+        30, ge=0, le=36500,
+        description="An answer whose newest source is older than this many days before "
+        "the question's date ends with a staleness note (0 = never).",
+    )
+    latest_days: int = Field(
+        14, ge=1, le=3650,
+        description="'latest'/'most recent' in a question means this many days back.",
+    )
+
     # --- answering --------------------------------------------------------------
     llm: Literal["none", "openai", "ollama"] = "none"
     llm_model: str = Field("gpt-4o-mini", description="Model name for the LLM backend.")

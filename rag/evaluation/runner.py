@@ -238,13 +238,15 @@ def _retrieval(
     engine = getattr(chain, "engine", None)
     if not case.evidence_ids or engine is None:
         return None
+    # Article level, as in the RealTime QA reference: the first k *distinct* articles.
+    from rag.answering.news import window_filters
     from rag.retrieval.hybrid import Filters
 
-    # Article level, as in the RealTime QA reference: the first k *distinct* articles.
+    # The same search the chain made: its query and the window the question named.
     docs = engine.search(
-        answer.standalone_question,
+        answer.search_query or answer.standalone_question,
         k=options.retrieval_k * 4,
-        filters=Filters.from_mapping(filters),
+        filters=window_filters(Filters.from_mapping(filters), answer.window),
         as_of=case_as_of(case),
     )
     ranked: list[set[str]] = []

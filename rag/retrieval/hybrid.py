@@ -166,6 +166,7 @@ class SearchEngine:
         self._checked_at = 0.0
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_lock = threading.Lock()
+        self._date_range: tuple[str, tuple[str, str] | None] | None = None
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()
@@ -186,6 +187,17 @@ class SearchEngine:
             while len(self._query_vectors) > 256:
                 self._query_vectors.popitem(last=False)
         return vector
+
+    def date_range(self) -> tuple[str, str] | None:
+        """(first, last) publication day of the indexed articles; None when undated."""
+        revision = self.index.revision
+        cached = self._date_range
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        dates = sorted(r.date for r in self.index.records().values() if r.date)
+        found = (dates[0], dates[-1]) if dates else None
+        self._date_range = (revision, found)
+        return found
 
     def keyword(self) -> KeywordIndexes:
         """The BM25 indexes, reloaded or rebuilt when Chroma's revision has moved."""

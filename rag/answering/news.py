@@ -1,0 +1,169 @@
+"""What makes an answer a news answer: the question's date, the window its temporal
+words name, each cited sentence's outlet and date, and a note when the sources are old.
+
+Applied by the chain to whatever answerer wrote the answer (grounded or LLM).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.documents import Document
+
+from rag.answering.base import cite
+from rag.core.dates import gap_words, parse_day, pretty_day, pretty_span
+from rag.core.errors import BadQuestionError
+from rag.core.schema import Answer, AnswerSentence, DateWindow
+from rag.core.text import content_terms
+from rag.indexing.splitting import sentence_spans
+from rag.retrieval.hybrid import Filters
+
+
+def resolve_as_of(value: Any, today: dt.date | None = None) -> dt.date:
+    """The question's as-of day: the given YYYY-MM-DD (or date), else today."""
+    if value in (None, ""):
+        return today or dt.date.today()
+    day = parse_day(value) if isinstance(value, str | dt.date) else None
+    if day is None:
+        raise BadQuestionError(
+            f"as_of {value!r} is not a date; give it as YYYY-MM-DD (e.g. 2026-02-27)"
+        )
+    return day
+
+
+def window_filters(filters: Filters, window: DateWindow | None) -> Filters:
+    """The user's filters narrowed to the window's days."""
+    if window is None:
+        return filters
+    start = max(filters.date_from, window.start) if filters.date_from else window.start
+    end = min(filters.date_to, window.end) if filters.date_to else window.end
+    return dataclasses.replace(filters, date_from=start, date_to=end)
+
+
+def describe_window(window: DateWindow) -> str:
+    """'this week = 23–27 Feb 2026', as the standalone question states it."""
+    return f"{window.phrase}: {pretty_span(window.start, window.end)}"
+
+
+def outside_corpus(
+    question: str, window: DateWindow, date_range: tuple[str, str] | None
+) -> Answer:
+    """The abstention for a window no indexed article falls in."""
+    span = pretty_span(window.start, window.end)
+    text = f"No indexed article is dated {span} ({window.phrase}), so I cannot answer that."
+    if date_range is not None:
+        first, last = (pretty_day(d) for d in date_range)
+        text += f" The articles run from {first} to {last}."
+    return Answer(question=question, standalone_question=question, answer=text, abstained=True)
+
+
+def window_overlaps(window: DateWindow, date_range: tuple[str, str] | None) -> bool:
+    if date_range is None:
+        return True  # undated corpus: the filter decides
+    return window.start <= date_range[1] and window.end >= date_range[0]
+
+
+def attribute(answer: Answer) -> Answer:
+    """Each sentence gets the outlet and date of every article it cites."""
+    by_id = {c.id: c for c in answer.citations}
+    sentences = []
+    for sentence in answer.sentences:
+        cited = [by_id[i] for i in sentence.citation_ids if i in by_id]
+        sentences.append(
+            sentence.model_copy(
+                update={"outlets": [c.source for c in cited], "dates": [c.date for c in cited]}
+            )
+        )
+    return answer.model_copy(update={"sentences": sentences})
+
+
+def staleness_note(answer: Answer, as_of: dt.date, max_days: int) -> str:
+    """'Newest source: 3 Jan 2026, 5 months before 12 Jun 2026.' or '' (fresh, undated,
+    abstained, or the setting is 0)."""
+    if max_days <= 0 or answer.abstained:
+        return ""
+    days = [d for d in (parse_day(c.date) for c in answer.citations) if d is not None]
+    if not days:
+        return ""
+    newest = max(days)
+    gap = (as_of - newest).days
+    if gap <= max_days:
+        return ""
+    return (
+        f"Newest source: {pretty_day(newest)}, {gap_words(gap)} before "
+        f"{pretty_day(as_of)}."
+    )
+
+
+def cited_with_sources(answer: Answer) -> list[tuple[str, str]]:
+    """(sentence text, 'Ledger Wire, 24 Feb 2026; ...') for each answer sentence."""
+    rows = []
+    for sentence in answer.sentences:
+        labels = []
+        for outlet, date in zip(sentence.outlets, sentence.dates, strict=False):
+            label = ", ".join(x for x in (outlet, pretty_day(date) if date else "") if x)
+            if label and label not in labels:
+                labels.append(label)
+        rows.append((sentence.text, "; ".join(labels)))
+    return rows
+
+
+def conflict_sentence(answer: Answer) -> str:
+    """'Sources disagree: Ledger Wire [1] says Tampa; Courier Daily [3] says Glendale.'"""
+    parts = []
+    for conflict in answer.conflicts:
+        sides = []
+        for value in conflict.values:
+            outlet = next((o for o in value.outlets if o), "")
+            marks = "".join(f"[{i}]" for i in value.citation_ids)
+            who = f"{outlet} {marks}" if outlet else marks
+            sides.append(f"{who} says {value.value}")
+        parts.append("; ".join(sides))
+    return f"Sources disagree: {' / '.join(parts)}." if parts else ""
+
+
+# Words that ask for news in general, not about something: "What happened this week?"
+_GENERIC = frozenset(
+    content_terms(
+        "happen happened happening news new latest going on events event stories story "
+        "headlines headline update updates today week month year day"
+    )
+)
+
+
+def wants_digest(question: str) -> bool:
+    """True when the question names no subject, only a time ('What happened today?')."""
+    return set(content_terms(question)) <= _GENERIC
+
+
+def digest(question: str, passages: Sequence[Document], limit: int) -> Answer:
+    """The lead sentence of each retrieved article, newest first, each cited: what
+    'What happened this week?' asks for (retrieval has already kept to the window)."""
+    seen: set[str] = set()
+    leads: list[tuple[str, Document, int, int]] = []
+    for passage in passages:
+        article = str(passage.metadata.get("article_id", passage.id))
+        spans = sentence_spans(passage.page_content)
+        if article in seen or not spans:
+            continue
+        seen.add(article)
+        start, end = spans[0]
+        leads.append((str(passage.metadata.get("date", "")), passage, start, end))
+        if len(leads) >= limit:
+            break
+    leads.sort(key=lambda lead: lead[0], reverse=True)
+    citations = []
+    sentences = []
+    for number, (_, passage, start, end) in enumerate(leads, start=1):
+        citations.append(cite(number, passage, start, end))
+        text = passage.page_content[start:end].strip()
+        sentences.append(AnswerSentence(text=text, citation_ids=[number]))
+    answer = " ".join(f"{s.text} [{s.citation_ids[0]}]" for s in sentences)
+    return Answer(
+        question=question, standalone_question=question, answer=answer,
+        citations=citations, sentences=sentences, abstained=not sentences,
+        answerer="digest",
+    )

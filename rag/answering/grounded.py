@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.answering import spans
 from rag.answering.base import Answerer, Turn, cite
 from rag.answering.instructions import instruction_spans
 from rag.core.citations import defuse_markers, marker
-from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.core.schema import Answer, AnswerSentence, Citation, ShortAnswer
 from rag.core.settings import Settings
 from rag.core.text import content_terms
 from rag.indexing.embeddings import PassageEmbeddings
@@ -41,42 +42,6 @@ _LEAD_IN = re.compile(
 )
 _SENTENCE_CACHE_SIZE = 20_000
 
-# Expected answer types: a "who" question wants a name, "when" a date, "how many" a number.
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
-_ANSWER_TYPES: list[tuple[re.Pattern[str], re.Pattern[str]]] = [
-    (
-        re.compile(r"^\s*(how many|how much|what (?:number|percentage|share|amount))\b", re.I),
-        re.compile(
-            r"(?<![\w-])\d[\d,.]*(?![\w-])|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|"
-            r"million|billion|half|percent)\b",
-            re.I,
-        ),
-    ),
-    (
-        re.compile(r"^\s*(when|what (?:year|day|date|month|time))\b", re.I),
-        re.compile(
-            rf"\b({_MONTHS}|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-            r"yesterday|today|tomorrow|week|month|year|recently|\d{4}|\d{1,2}:\d{2})\b",
-            re.I,
-        ),
-    ),
-    (
-        re.compile(
-            r"^\s*(where|(?:in|at|from|to) (?:what|which) (?:country|city|town|place|region|"
-            r"capital|state|province|venue))\b",
-            re.I,
-        ),
-        re.compile(r"\b(?:in|at|near|from|capital|city of|town of),?\s+(?:the\s+)?[A-Z][a-z]+"),
-    ),
-    (
-        re.compile(r"^\s*(who|whom|whose)\b", re.I),
-        re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+"),
-    ),
-]
-
-
 @dataclass
 class _Sentence:
     text: str
@@ -90,6 +55,18 @@ class _Sentence:
     lexical: float = 0.0
     score: float = 0.0
     vector: np.ndarray | None = None
+    shortlisted: bool = False
+    spans: list[spans.Candidate] = field(default_factory=list)  # typed, of the expected type
+    typed: float = 0.0  # the best expected-type weight among its spans (0: none)
+
+
+@dataclass
+class _Choice:
+    """The sentences chosen, in reading order, and the voted short answer (if any)."""
+
+    sentences: list[_Sentence]
+    short: spans.SpanGroup | None = None
+    short_sentence: _Sentence | None = None
 
 
 class GroundedAnswerer(Answerer):
@@ -112,13 +89,14 @@ class GroundedAnswerer(Answerer):
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()
+        spans.warm_up()
 
     # --- the answer --------------------------------------------------------------
     def stream(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
     ) -> Iterator[str | Answer]:
-        chosen = self.select(question, passages)
-        if not chosen:
+        choice = self.choose(question, passages)
+        if not choice.sentences:
             text = abstention(question)
             yield text
             yield Answer(
@@ -130,8 +108,24 @@ class GroundedAnswerer(Answerer):
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
-        for number, sentence in enumerate(chosen, start=1):
+        numbers: dict[int, int] = {}
+        for number, sentence in enumerate(choice.sentences, start=1):
             citations.append(cite(number, sentence.passage, sentence.start, sentence.end))
+            numbers[id(sentence)] = number
+        short: ShortAnswer | None = None
+        if choice.short is not None and choice.short_sentence is not None:
+            short = _short_answer(choice.short, numbers[id(choice.short_sentence)],
+                                  choice.sentences, numbers)
+            said = defuse_markers(_sentence_case(short.text)) + "."
+            piece = f"{said} {marker(short.citation_ids[0])}"
+            sentences.append(AnswerSentence(
+                text=said, citation_ids=short.citation_ids[:1],
+                supported=True, support_score=round(choice.short_sentence.score, 4),
+            ))
+            yield piece
+            parts.append(piece)
+        for sentence in choice.sentences:
+            number = numbers[id(sentence)]
             shown = _tidy(sentence.text)
             piece = f"{shown} {marker(number)}"
             sentences.append(
@@ -140,43 +134,62 @@ class GroundedAnswerer(Answerer):
                     support_score=round(sentence.score, 4),
                 )
             )
-            yield piece if number == 1 else " " + piece
+            yield piece if not parts else " " + piece
             parts.append(piece)
         yield Answer(
             question=question, standalone_question=question, answer=" ".join(parts),
             citations=citations, sentences=sentences, abstained=False, answerer=self.name,
+            short_answer=short,
         )
 
     # --- choosing sentences ------------------------------------------------------
     def select(self, question: str, passages: Sequence[Document]) -> list[_Sentence]:
+        """The sentences that answer, in reading order (empty: abstain)."""
+        return self.choose(question, passages).sentences
+
+    def choose(self, question: str, passages: Sequence[Document]) -> _Choice:
         candidates = _candidates(passages)
         if not candidates:
-            return []
+            return _Choice([])
         q_terms = set(content_terms(question))
-        candidates = _shortlist(
+        expected = spans.expected_type(question)
+        shortlist = _shortlist(
             candidates, content_terms(question), self.settings.answer_candidates
         )
-        self._score(question, q_terms, candidates)
-        ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+        for sentence in shortlist:
+            sentence.shortlisted = True
+        self._score(question, q_terms, shortlist)
+        _type_sentences(question, expected, candidates)
+        for sentence in shortlist:
+            sentence.score += _typed_bonus(expected, sentence)
+        ranked = sorted(shortlist, key=lambda s: s.score, reverse=True)
         best = ranked[0]
         if not self._answers(best, q_terms):
-            return []
-        why = bool(_WHY.search(question))
+            return _Choice([])
+        groups = _vote(question, expected, candidates, shortlist)
+        short, short_sentence = None, None
+        if groups and groups[0].confidence >= self.settings.short_answer_confidence:
+            short = groups[0]
+            short_sentence = _stating(short, candidates)
+            if short_sentence is not None and short_sentence is not best:
+                best = short_sentence
+                ranked = [best, *(s for s in ranked if s is not best)]
+        why = expected.wh == "" and bool(_WHY.search(question))
         limit = min(self.settings.max_answer_sentences, 3 if why else 2)
         chosen = [best]
         for sentence in ranked[1:]:
             if len(chosen) >= limit:
                 break
-            if not self._worth_adding(sentence, best, chosen, why):
+            if not sentence.shortlisted or not self._worth_adding(sentence, best, chosen, why):
                 continue
             chosen.append(sentence)
-        context = _answer_type_neighbour(question, best, candidates, chosen)
+        context = _typed_neighbour(expected, best, candidates, chosen)
         if context is None:
             context = _continuation(q_terms, best, candidates, chosen)
         if context is not None:
             chosen.append(context)
         # Read in the order the articles tell it.
-        return sorted(chosen, key=lambda s: s.order)
+        return _Choice(sorted(chosen, key=lambda s: s.order), short, short_sentence)
 
     def _answers(self, best: _Sentence, q_terms: set[str]) -> bool:
         """Abstain unless the best sentence is close to the question in meaning or words."""
@@ -224,7 +237,6 @@ class GroundedAnswerer(Answerer):
                 + 0.3 * candidate.lexical
                 + 0.1 * prior
                 + causal
-                + _answer_type_bonus(question, candidate.text)
                 + _head_noun_penalty(question, candidate.terms)
             )
 
@@ -317,28 +329,112 @@ def _continuation(
     )
 
 
-def _answer_type_neighbour(
-    question: str, best: _Sentence, candidates: list[_Sentence], chosen: list[_Sentence]
+def _typed_neighbour(
+    expected: spans.ExpectedType, best: _Sentence, candidates: list[_Sentence],
+    chosen: list[_Sentence],
 ) -> _Sentence | None:
-    """When no chosen sentence holds what is asked (a place, a date, a number), the
-    sentence just before or after the best one often does ("...a forum held in
-    Ashgabat..." / "The forum's central focus was the meeting...")."""
-    for asks, holds in _ANSWER_TYPES:
-        if not asks.search(question):
-            continue
-        if any(holds.search(c.text) for c in chosen):
-            return None
-        for distance in (1, 2):
-            for sentence in candidates:
-                if (
-                    sentence.passage.id == best.passage.id
-                    and abs(sentence.order - best.order) == distance
-                    and sentence not in chosen
-                    and holds.search(sentence.text)
-                ):
-                    return sentence
+    """When no chosen sentence holds a span of the kind asked for (a place, a date, a
+    number), the sentence just before or after the best one often does ("...a forum held
+    in Ashgabat..." / "The forum's central focus was the meeting...")."""
+    if not expected.wants_span or best.typed >= 0.5:
         return None
+    for distance in (1, 2):
+        for sentence in candidates:
+            if (
+                sentence.passage.id == best.passage.id
+                and abs(sentence.order - best.order) == distance
+                and sentence not in chosen
+                and sentence.typed >= 0.5
+            ):
+                return sentence
     return None
+
+
+def _type_sentences(
+    question: str, expected: spans.ExpectedType, candidates: list[_Sentence]
+) -> None:
+    """Give every sentence its spans of the expected type not named by the question."""
+    if not expected.wants_span:
+        return
+    for sentence in candidates:
+        found = spans.sentence_candidates(
+            sentence.passage, sentence.passage_rank, sentence.start, sentence.end
+        )
+        sentence.spans = [
+            c for c in found
+            if expected.weight(c.type) > 0 and not spans.named_in_question(question, c)
+        ]
+        sentence.typed = max((expected.weight(c.type) for c in sentence.spans), default=0.0)
+
+
+def _typed_bonus(expected: spans.ExpectedType, sentence: _Sentence) -> float:
+    """Prefer a sentence holding a span of the kind asked for over one that only repeats
+    the question's words; penalise one with none."""
+    if not expected.wants_span:
+        return 0.0
+    return 0.08 * sentence.typed if sentence.typed > 0 else -0.1
+
+
+def _vote(
+    question: str, expected: spans.ExpectedType, candidates: list[_Sentence],
+    shortlist: list[_Sentence],
+) -> list[spans.SpanGroup]:
+    """Typed spans of all sentences read, voted; a sentence that was not embedded is
+    judged by its words, scaled to the embedded sentences' range."""
+    if not expected.wants_span:
+        return []
+    floor = min((s.dense for s in shortlist), default=0.0)
+    unscored = [s for s in candidates if s.spans and not s.shortlisted]
+    for sentence, overlap in zip(
+        unscored, _overlaps(content_terms(question), [s.terms for s in unscored]), strict=True
+    ):
+        sentence.lexical = overlap
+    fit: dict[tuple[str, int], float] = {}
+    items: list[spans.Candidate] = []
+    for sentence in candidates:
+        if not sentence.spans:
+            continue
+        if sentence.shortlisted:
+            score = sentence.score
+        else:
+            prior = 1.0 / (1.0 + 0.15 * sentence.passage_rank)
+            score = 0.8 * (0.6 * floor + 0.3 * sentence.lexical + 0.1 * prior)
+        for span in sentence.spans:
+            fit[(span.chunk_id, span.sentence_start)] = score
+            items.append(span)
+    return spans.vote(
+        question, items, lambda c: fit[(c.chunk_id, c.sentence_start)], expected
+    )
+
+
+def _stating(group: spans.SpanGroup, candidates: list[_Sentence]) -> _Sentence | None:
+    """The best-scored sentence holding a mention of the group."""
+    where = {(m.chunk_id, m.sentence_start) for m in group.members}
+    holding = [
+        s for s in candidates
+        if (str(s.passage.metadata.get("chunk_id", s.passage.id or "")), s.start) in where
+    ]
+    return max(holding, key=lambda s: (s.shortlisted, s.score), default=None)
+
+
+def _short_answer(
+    group: spans.SpanGroup, number: int, chosen: list[_Sentence], numbers: dict[int, int]
+) -> ShortAnswer:
+    """The short answer with the citations of the chosen sentences that state it."""
+    keys = {(m.chunk_id, m.sentence_start) for m in group.members}
+    cited = [number] + [
+        numbers[id(s)] for s in chosen
+        if numbers[id(s)] != number
+        and (str(s.passage.metadata.get("chunk_id", s.passage.id or "")), s.start) in keys
+    ]
+    return ShortAnswer(
+        text=group.text, type=group.type.value, confidence=group.confidence,
+        citation_ids=cited, outlets=group.outlets,
+    )
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 # "Who is the president of X?": the head noun (president) names what the answer is;
@@ -357,14 +453,6 @@ def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
     if not head or any(_term_match(head[0], t) for t in sentence_terms):
         return 0.0
     return -0.15
-
-
-def _answer_type_bonus(question: str, sentence: str) -> float:
-    """Reward a sentence holding the kind of thing asked for; penalise one without it."""
-    for asks, holds in _ANSWER_TYPES:
-        if asks.search(question):
-            return 0.06 if holds.search(sentence) else -0.1
-    return 0.0
 
 
 def _shortlist(

@@ -127,6 +127,19 @@ class Corroboration(BaseModel):
         return len(self.outlets)
 
 
+class ShortAnswer(BaseModel):
+    """The answer in a few words ("Belgium", "43 days"), voted across the passages read."""
+
+    text: str
+    type: str = Field(description="person, organisation, country, city, place, entity, "
+                      "count, money, percent, duration, quantity, date or title.")
+    confidence: float = Field(ge=0.0, le=1.0)
+    citation_ids: list[int] = Field(
+        default_factory=list, description="The [n] of the cited passages that state it."
+    )
+    outlets: int = Field(1, description="How many outlets (sources) carry it.")
+
+
 class Answer(BaseModel):
     """What the chain returns for one question."""
 
@@ -136,6 +149,9 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     sentences: list[AnswerSentence] = Field(default_factory=list)
     abstained: bool = False
+    short_answer: ShortAnswer | None = Field(
+        None, description="The typed short answer when confident; null otherwise."
+    )
     answerer: str = "grounded"
     timings_ms: dict[str, float] = Field(default_factory=dict)
     as_of: str = Field("", description="The day the question was asked as of, YYYY-MM-DD.")

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         8, ge=1, le=500, description="Sentences the grounded answerer embeds and weighs."
     )
     abstain_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    short_answer_confidence: float = Field(
+        0.35, ge=0.0, le=1.0,
+        description="Open the answer with the voted short answer at this confidence.",
+    )
     support_threshold: float = Field(0.5, ge=0.0, le=1.0)
     max_question_chars: int = Field(2000, ge=10)
 

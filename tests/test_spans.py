@@ -1,0 +1,140 @@
+"""Typed candidate spans: what a question asks for, spans found, grouped and voted."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.answering.spans import (
+    Candidate,
+    SpanType,
+    candidates,
+    expected_type,
+    extract,
+    group,
+    named_in_question,
+    vote,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        ("Which country recently banned young teens from social media?", SpanType.COUNTRY),
+        ("A driver rammed a truck into a crowd in which city?", SpanType.CITY),
+        ("Which US state raises the most turkeys?", SpanType.PLACE),
+        ("Who was elected mayor of New York City?", SpanType.PERSON),
+        ("Which automaker announced it is scaling back its EV plans?",
+         SpanType.ORGANISATION),
+        ("How many House Republicans voted against the bill?", SpanType.COUNT),
+        ("How long did the stalemate last?", SpanType.DURATION),
+        ("How much did the painting sell for?", SpanType.MONEY),
+        ("When was the forum held?", SpanType.DATE),
+        ("In what year did the war end?", SpanType.DATE),
+        ("Which movie won best picture?", SpanType.TITLE),
+        ("Where did the Pilgrims celebrate the first Thanksgiving?", SpanType.PLACE),
+    ],
+)
+def test_the_question_says_what_kind_of_answer_it_wants(
+    question: str, wanted: SpanType
+) -> None:
+    expected = expected_type(question)
+    assert max(expected.types, key=expected.types.__getitem__) == wanted
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Why is Russia withholding S-400s from Iran?", "How do reformists differ from hardliners?",
+     "What did Trump withdraw from?"],
+)
+def test_why_how_and_open_questions_keep_sentence_answers(question: str) -> None:
+    assert not expected_type(question).wants_span
+
+
+def spans_of(sentence: str) -> dict[str, SpanType]:
+    return {s.text: s.type for s in extract(sentence)}
+
+
+def test_spans_are_typed_with_gazetteers_and_units() -> None:
+    found = spans_of(
+        "Russian Deputy Foreign Minister Sergey Ryabkov met Kamala Harris in Ashgabat, "
+        "Turkmenistan, on October 11, 2025, and the talks lasted 43 days at a cost of "
+        "$5 billion, 2.5% of the budget of the University of Idaho."
+    )
+    assert found["Sergey Ryabkov"] == SpanType.PERSON  # the title is not the name
+    assert found["Kamala Harris"] == SpanType.PERSON
+    assert found["Ashgabat"] == SpanType.CITY
+    assert found["Turkmenistan"] == SpanType.COUNTRY
+    assert found["October 11, 2025"] == SpanType.DATE
+    assert found["43 days"] == SpanType.DURATION
+    assert found["$5 billion"] == SpanType.MONEY
+    assert found["2.5%"] == SpanType.PERCENT
+    assert found["University of Idaho"] == SpanType.ORGANISATION
+
+
+def test_no_spans_from_model_numbers_adverbs_or_adjectives() -> None:
+    found = spans_of("Similarly, Moscow refrains from delivering Su-35s and S-400s to "
+                     "Iranian forces amid escalating Middle Eastern tensions.")
+    assert "35" not in found and "400" not in found and "ten" not in found
+    assert "Similarly" not in found and "Iranian" not in found
+    assert found["Moscow"] == SpanType.CITY
+    assert spans_of('The film "When Harry Met Sally" turned 35.')["When Harry Met Sally"] == (
+        SpanType.TITLE
+    )
+
+
+def test_dates_written_differently_share_a_key() -> None:
+    a = next(s for s in extract("It opened on Oct. 11, 2025 in Paris.") if s.type == "date")
+    b = next(s for s in extract("It opened on October 11, 2025.") if s.type == "date")
+    assert a.key == b.key == "2025-10-11"
+
+
+def doc(text: str, article: str, source: str, chunk: str | None = None) -> Document:
+    return Document(page_content=text, id=chunk or article, metadata={
+        "article_id": article, "chunk_id": chunk or article, "source": source,
+        "date": "2026-01-02", "title": article})
+
+
+def test_candidates_keep_where_they_came_from_and_group_across_outlets() -> None:
+    passages = [
+        doc("Australia banned teens from social media. Officials in Canberra cheered.",
+            "a1", "cnn.com"),
+        doc("A ban on social media for teens took effect in Australia on Wednesday.",
+            "a2", "usatoday.com"),
+        doc("Vladimir Putin met Massoud Pezeshkian. Putin said little.", "a3", "cnn.com"),
+    ]
+    found = candidates(passages)
+    australia = [c for c in found if c.key == "australia"]
+    assert {(c.article_id, c.outlet) for c in australia} == {("a1", "cnn.com"),
+                                                             ("a2", "usatoday.com")}
+    assert all(isinstance(c, Candidate) and c.date == "2026-01-02" for c in australia)
+    first = australia[0]
+    assert first.sentence[first.start:first.end] == "Australia"
+    groups = {g.key: g for g in group(found)}
+    assert groups["australia"].outlets == 2 and groups["australia"].articles == 2
+    assert len(groups["vladimir putin"].members) == 2  # "Putin" joins "Vladimir Putin"
+    assert "putin" not in groups
+
+
+def test_vote_drops_what_the_question_names_and_counts_outlets() -> None:
+    passages = [
+        doc("Australia banned young teens from social media, unlike Britain.", "a1", "cnn"),
+        doc("Australia's ban on social media for teens began.", "a2", "usatoday"),
+        doc("Britain considered a similar ban.", "a3", "bbc"),
+    ]
+    question = "Which country banned young teens from social media, unlike Britain?"
+    ranked = vote(question, candidates(passages), lambda c: 0.6)
+    assert ranked[0].text == "Australia" and ranked[0].outlets == 2
+    assert all(g.key != "britain" for g in ranked)  # the question names it
+    assert 0 < ranked[0].confidence <= 1
+    assert named_in_question("Did President Trump speak?", "Donald Trump")
+    assert vote("Why did Australia ban teens?", candidates(passages), lambda c: 0.6) == []
+
+
+def test_fit_decides_between_equally_carried_spans() -> None:
+    passages = [doc("Belgium beat the United States. Fans in Canada watched.", "a1", "x")]
+    best_sentence = {0: 0.9}
+    ranked = vote("Which country beat the United States?", candidates(passages),
+                  lambda c: best_sentence.get(c.sentence_start, 0.3))
+    assert ranked[0].text == "Belgium"
+    assert ranked[0].confidence > ranked[1].confidence

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	$(PIP) install -q --upgrade pip
 	# torch first, pinned to the CPU build that lies on disk (never a CUDA build).
 	$(PIP) install -q -c constraints.txt torch==2.13.0
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,8 +38,8 @@ test: install browser
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check rag ui tests evals
-	$(BIN)/mypy rag
+	$(BIN)/ruff check rag ui tests evals benchmarks
+	$(BIN)/mypy rag benchmarks
 
 bench: install
 	$(BIN)/rag bench

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.app.cli import app
-from rag.bench import (
+from benchmarks.bench import (
     distinct_articles,
     evidence_order,
     percentile,
     read_articles_jsonl,
     read_questions,
 )
+from rag.app.cli import app
 
 # Twelve articles on unrelated topics; each question names its article's facts.
 TOPICS = [
@@ -200,3 +200,15 @@ def test_bench_prints_every_figure_with_sane_values(
     # The exported model was cached where the settings say, and the work folder is gone.
     assert list((tmp_path / "model-cache").rglob("model.onnx"))
     assert not (tmp_path / "work").exists()
+
+
+def test_without_the_bench_extra_it_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import rag.app.cli as cli
+
+    monkeypatch.setattr(cli, "BENCH_EXTRA", ("langchain_huggingface", "no_such_module_x"))
+    result = CliRunner().invoke(app, ["bench", "--help"])
+    assert result.exit_code == 2
+    assert "no_such_module_x missing" in result.output
+    assert "[bench]" in result.output

@@ -9,6 +9,7 @@ import pytest
 
 from rag.answering.support import OfflineSupportJudge
 from rag.core.settings import Settings
+from rag.evaluation.judge_agreement import BUNDLED_PAIRS
 from rag.evaluation.judges import LLMSupportJudge, judge_agreement, make_support_judge
 from tests.conftest import REPO
 from tests.llm_servers import Messages, OpenAICompatibleServer
@@ -52,7 +53,7 @@ def test_offline_judge_without_llm_and_its_agreement() -> None:
     settings = Settings(embedding_model="hashing")
     judge = make_support_judge(settings)
     assert isinstance(judge, OfflineSupportJudge)
-    figures = judge_agreement(OfflineSupportJudge(None), REPO / "evals" / "support_pairs.jsonl",
+    figures = judge_agreement(OfflineSupportJudge(None), BUNDLED_PAIRS,
                               0.5)
     assert figures is not None and figures["n"] >= 20
     assert 0.0 <= figures["accuracy"] <= 1.0 and "scores" not in figures

@@ -2,16 +2,14 @@
 
 * Every write of an ingest run is a crash point: the run is stopped right before write
   number N (for every N), then the same ingest runs again, and the index must be exactly
-  what the corpus says (evals/reliability_crash.py:check_index).
+  what the corpus says (tests/reliability_crash.py:check_index).
 * A few real SIGKILLs of a real `rag ingest` process at random moments (the full 20-trial
   run is the script; its figures are in docs/reliability.md).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,21 +21,7 @@ from rag.indexing.ingest import ingest
 from rag.indexing.keyword import KeywordIndex
 from rag.indexing.store import ArticleIndex
 from rag.retrieval.hybrid import SearchEngine
-
-from .conftest import REPO
-
-
-def _load_script() -> Any:
-    path = REPO / "evals" / "reliability_crash.py"
-    spec = importlib.util.spec_from_file_location("reliability_crash", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-crash = _load_script()
+from tests import reliability_crash as crash
 
 # Every method through which an ingest writes (Chroma or the BM25 cache).
 WRITES: list[tuple[Any, str]] = [

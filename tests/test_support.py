@@ -7,22 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from rag.answering.support import (
-    OfflineSupportJudge,
-    SupportJudge,
-    SupportPair,
-    agreement,
-    load_support_pairs,
-    make_judge,
-    roc_auc,
-)
+from rag.answering.support import OfflineSupportJudge, SupportJudge, make_judge
 from rag.core.citations import strip_citations
 from rag.core.errors import RagError
 from rag.core.settings import Settings
+from rag.evaluation.judge_agreement import (
+    BUNDLED_PAIRS,
+    SupportPair,
+    agreement,
+    load_support_pairs,
+    roc_auc,
+)
 from rag.indexing.embeddings import HashingEmbeddings
-from tests.conftest import REALTIMEQA, REPO
+from tests.conftest import REALTIMEQA
 
-PAIRS_FILE = REPO / "evals" / "support_pairs.jsonl"
+PAIRS_FILE = BUNDLED_PAIRS
 EVIDENCE = (
     "Porto Verde won the cup final 3-1 against Castelmar on Saturday, their first title "
     "since 1998. Striker Ana Ribeiro scored twice before half-time. About 52,000 fans "

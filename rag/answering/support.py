@@ -10,16 +10,13 @@ No NLI model is available offline, so the offline judge combines what is here:
 * semantic similarity: the best cosine between the sentence and any evidence sentence
   (or two adjacent ones), with the bundled all-MiniLM-L6-v2 or any ``Embeddings``.
 
-``agreement`` measures a judge on hand-labelled pairs (evals/support_pairs.jsonl);
-``python -m rag.answering.support [pairs.jsonl] [--hashing]`` prints the figures.
+How well a judge agrees with hand-labelled pairs is measured in
+rag.evaluation.judge_agreement (``python -m benchmarks.judge`` prints the figures).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -27,13 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.core.citations import strip_citations
-from rag.core.errors import RagError
 from rag.core.text import content_terms, stem_words
 from rag.indexing.splitting import sentence_spans
 
@@ -456,167 +451,3 @@ def make_judge(settings: Settings, embeddings: Embeddings | None = None) -> Supp
 
         embeddings = make_embeddings(settings)
     return OfflineSupportJudge(embeddings)
-
-
-# --- measuring a judge ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SupportPair:
-    """A hand-labelled (sentence, evidence) pair: does the evidence support the sentence?"""
-
-    sentence: str
-    evidence: str
-    label: bool
-    kind: str = ""  # e.g. "paraphrase", "swapped-number", "negation", "same-topic"
-    origin: str = ""
-
-
-def load_support_pairs(path: str | Path) -> list[SupportPair]:
-    """Read evals/support_pairs.jsonl: {"sentence", "evidence", "label": true|false, "kind"}."""
-    path = Path(path)
-    if not path.is_file():
-        raise RagError(f"support pairs file {path} not found; pass an existing .jsonl file")
-    pairs: list[SupportPair] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise RagError(f"{where}: not valid JSON ({exc.msg}); fix or remove the line") from None
-        if not isinstance(row, dict):
-            raise RagError(f"{where}: expected a JSON object per line")
-        sentence, evidence, label = row.get("sentence"), row.get("evidence"), row.get("label")
-        if not isinstance(sentence, str) or not sentence.strip():
-            raise RagError(f"{where}: 'sentence' must be a non-empty string")
-        if not isinstance(evidence, str) or not evidence.strip():
-            raise RagError(f"{where}: 'evidence' must be a non-empty string")
-        if not isinstance(label, bool):
-            raise RagError(f"{where}: 'label' must be true or false, got {label!r}")
-        pairs.append(SupportPair(sentence, evidence, label, str(row.get("kind", "")), where))
-    if not pairs:
-        raise RagError(f"{path} holds no pairs; add one JSON object per line")
-    return pairs
-
-
-def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """Area under the ROC curve: P(score of a supported pair > score of an unsupported one)."""
-    pos = [s for s, y in zip(scores, labels, strict=True) if y]
-    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
-    if not pos or not neg:
-        return math.nan
-    wins = sum(1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
-
-
-def _classify(
-    scores: Sequence[float], labels: Sequence[bool], threshold: float
-) -> dict[str, float]:
-    tp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= threshold and y)
-    fp = sum(1 for s, y in zip(scores, labels, strict=True) if s >= threshold and not y)
-    fn = sum(1 for s, y in zip(scores, labels, strict=True) if s < threshold and y)
-    tn = len(scores) - tp - fp - fn
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "accuracy": (tp + tn) / len(scores) if scores else math.nan,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-    }
-
-
-def best_threshold(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """The cut with the highest accuracy (ties: highest F1, then nearest 0.5)."""
-    ordered = sorted(set(scores))
-    cuts = [0.0] + [(a + b) / 2 for a, b in pairwise(ordered)] + [1.01]
-
-    def rank(cut: float) -> tuple[float, float, float]:
-        figures = _classify(scores, labels, cut)
-        return (figures["accuracy"], figures["f1"], -abs(cut - 0.5))
-
-    return max(cuts, key=rank)
-
-
-def agreement(
-    judge: SupportJudge, pairs: Sequence[SupportPair], threshold: float | None = None
-) -> dict[str, Any]:
-    """How well ``judge`` separates supported from unsupported pairs.
-
-    With ``threshold=None`` the best cut on these pairs is chosen (and reported);
-    ``loo_accuracy`` is the honest figure: each pair classified with the cut chosen on
-    all the others (leave-one-out), so it does not flatter the judge.
-    """
-    if not pairs:
-        raise ValueError("agreement needs at least one labelled pair")
-    scores = [judge.score(p.sentence, p.evidence) for p in pairs]
-    labels = [p.label for p in pairs]
-    cut = best_threshold(scores, labels) if threshold is None else threshold
-    figures: dict[str, Any] = {
-        "n": len(pairs),
-        "supported": sum(labels),
-        "threshold": round(cut, 4),
-        **_classify(scores, labels, cut),
-        "auc": roc_auc(scores, labels),
-    }
-    hits = 0
-    for i in range(len(pairs)):
-        rest_scores = scores[:i] + scores[i + 1 :]
-        rest_labels = labels[:i] + labels[i + 1 :]
-        held_out_cut = best_threshold(rest_scores, rest_labels)
-        hits += (scores[i] >= held_out_cut) == labels[i]
-    figures["loo_accuracy"] = hits / len(pairs)
-    by_kind: dict[str, list[bool]] = {}
-    for score, pair in zip(scores, pairs, strict=True):
-        by_kind.setdefault(pair.kind or "unlabelled", []).append((score >= cut) == pair.label)
-    figures["accuracy_by_kind"] = {k: sum(v) / len(v) for k, v in sorted(by_kind.items())}
-    figures["scores"] = scores
-    return figures
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Print the judge's agreement with the labelled pairs (the benchmark figures)."""
-    import os
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    hashing = "--hashing" in args
-    verbose = "--verbose" in args
-    args = [a for a in args if not a.startswith("--")]
-    path = Path(args[0]) if args else Path("evals/support_pairs.jsonl")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.core.settings import Settings
-
-    settings = Settings.model_validate({"embedding_model": "hashing"} if hashing else {})
-    judge = make_judge(settings)
-    pairs = load_support_pairs(path)
-    lexical = agreement(OfflineSupportJudge(None), pairs)
-    full = agreement(judge, pairs)
-    at_setting = agreement(judge, pairs, threshold=settings.support_threshold)
-    rows = [
-        ("lexical only", lexical),
-        (f"{judge!r}", full),
-        (f"same, at support_threshold={settings.support_threshold}", at_setting),
-    ]
-    print(f"{len(pairs)} pairs ({full['supported']} supported) from {path}")
-    for name, figures in rows:
-        print(
-            f"{name}: accuracy {figures['accuracy']:.3f}  f1 {figures['f1']:.3f}  "
-            f"auc {figures['auc']:.3f}  threshold {figures['threshold']:.3f}  "
-            f"leave-one-out accuracy {figures['loo_accuracy']:.3f}"
-        )
-    print(
-        "accuracy by kind:",
-        json.dumps({k: round(v, 2) for k, v in full["accuracy_by_kind"].items()}),
-    )
-    if verbose:
-        for pair, score in zip(pairs, full["scores"], strict=True):
-            if (score >= full["threshold"]) != pair.label:
-                print(f"MISS {pair.origin} {pair.kind} label={pair.label} score={score:.3f}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

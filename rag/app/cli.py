@@ -254,13 +254,44 @@ def ui(
     raise typer.Exit(subprocess.call(cmd))
 
 
+#: What ``rag bench`` needs beyond rag itself (the ``bench`` extra), by import name.
+BENCH_EXTRA = ("langchain_huggingface", "langchain_text_splitters")
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def bench(ctx: typer.Context) -> None:
+    """Time ingestion and questions against plain LangChain (a clone, the bench extra)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "benchmarks" / "bench.py").is_file():
+        fail(
+            "rag bench runs from a clone of the repository (it lives in benchmarks/, not in "
+            "the installed package): clone it, then `pip install -e '.[bench]'` there",
+            2,
+        )
+    missing = [name for name in BENCH_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"rag bench needs the bench extra ({', '.join(missing)} missing): run "
+            f"`pip install -e '{root}[bench]'` (or `make bench`)",
+            2,
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from benchmarks.bench import main as bench_main
+
+    bench_main(ctx.args)
+
+
 def _mount_commands() -> None:
     """Commands that live in their own modules register themselves here."""
-    from rag import bench
     from rag.app import eval_cli
 
     eval_cli.register(app)
-    bench.register(app)
 
 
 _mount_commands()

@@ -8,14 +8,15 @@ from typing import Any
 from rag.answering.support import SupportJudge
 from rag.core.settings import Settings
 from rag.evaluation.compare import compare, load_report
+from rag.evaluation.judge_agreement import BUNDLED_PAIRS
 from rag.evaluation.judges import judge_agreement, make_support_judge
 from rag.evaluation.report import write_reports
 from rag.evaluation.runner import Progress, RunOptions, run_suite
 from rag.evaluation.split import Split, load_split, select_part, split_summaries
 from rag.evaluation.suite import EvalCase, SuiteError, load_suite
 
-#: The hand-labelled (sentence, evidence) pairs the judge is measured on.
-SUPPORT_PAIRS = Path(__file__).resolve().parents[2] / "evals" / "support_pairs.jsonl"
+#: The hand-labelled (sentence, evidence) pairs the judge is measured on (package data).
+SUPPORT_PAIRS = BUNDLED_PAIRS
 
 
 def evaluate(

@@ -2,7 +2,7 @@
 
 The offline judge is :class:`rag.answering.support.OfflineSupportJudge` (lexical coverage with
 hard checks on numbers, names and negation, plus all-MiniLM-L6-v2 cosine); its
-agreement with the hand-labelled pairs in evals/support_pairs.jsonl goes into every
+agreement with the hand-labelled pairs in rag/evaluation/data/support_pairs.jsonl goes into every
 report. When ``settings.llm`` is not ``"none"``, :class:`LLMSupportJudge` asks the
 configured chat model a yes/no entailment question per (sentence, evidence), as ALCE
 asks its NLI model.
@@ -14,13 +14,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answering.support import (
-    SupportJudge,
-    agreement,
-    load_support_pairs,
-    make_judge,
-)
+from rag.answering.support import SupportJudge, make_judge
 from rag.core.citations import strip_citations
+from rag.evaluation.judge_agreement import agreement, load_support_pairs
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

@@ -7,7 +7,7 @@ answer must equal the answer to the same input asked alone, one at a time, befor
 run (same text, same cited passages): nothing mixed between sessions.
 Prints resident memory (VmRSS) after warm-up, every 10% and at the end, as JSON.
 
-    .venv/bin/python evals/reliability_load.py --questions 1000 --threads 8
+    .venv/bin/python -m benchmarks.reliability_load --questions 1000 --threads 8
 
 Figures go to docs/reliability.md. The corpus is synthetic, or with ``--realtimeqa``
 the benchmark corpus read in place (../shared/benchmarks/realtimeqa/corpus.jsonl,

@@ -1,5 +1,8 @@
 """``rag bench``: ingestion and question speed, ours against the plain LangChain pipeline.
 
+Not part of the installed package: it runs from a clone, with the ``bench`` extra
+(``pip install -e '.[bench]'``, which ``make bench`` has) for the LangChain baseline.
+
 One run, one process tree, the same articles:
 
 - **ours**: :func:`rag.indexing.ingest.ingest` into a fresh index;
@@ -35,12 +38,13 @@ from typing import Annotated, Any
 
 import typer
 
+from rag.app.console import command_settings
 from rag.core.errors import RagError
+from rag.core.runtime import OFFLINE_ENV
 
+REPO = Path(__file__).resolve().parent.parent
 #: Where the internal benchmark corpus lives next to the repository (never copied into it).
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / (
-    "realtimeqa"
-)
+DEFAULT_CORPUS = REPO.parent / "shared" / "benchmarks" / "realtimeqa"
 BASELINE_CHUNK_CHARS = 1000
 BASELINE_OVERLAP_CHARS = 200
 RECALL_AT = 5
@@ -188,9 +192,7 @@ def _settings_env(settings: Any) -> dict[str, str]:
         RAG_EMBEDDING_MODEL=settings.embedding_model,
         RAG_EMBEDDING_BACKEND=settings.embedding_backend,
         RAG_MODEL_CACHE_DIR=str(Path(settings.model_cache_path).resolve()),
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        ANONYMIZED_TELEMETRY="False",
+        **OFFLINE_ENV,
     )
     return env
 
@@ -222,8 +224,9 @@ def serve_probe(settings: Any, questions: list[str]) -> dict[str, Any]:
         path = handle.name
     try:
         done = subprocess.run(
-            [sys.executable, "-c", "import rag.bench as b; b._serve_main()", path],
+            [sys.executable, "-c", "import benchmarks.bench as b; b._serve_main()", path],
             env=_settings_env(settings), capture_output=True, text=True, timeout=3600,
+            cwd=REPO,
         )
     finally:
         os.unlink(path)
@@ -689,92 +692,89 @@ def _table(result: dict[str, Any]) -> Iterator[str]:
             yield f"{key:32} {value}"
 
 
-def register(app: typer.Typer) -> None:
-    """Mount ``rag bench`` on the main ``rag`` app."""
+bench_app = typer.Typer(add_completion=False)
 
-    @app.command("bench")
-    def bench(
-        corpus: Annotated[Path, typer.Option(help="Corpus folder or JSONL file.")] = (
-            DEFAULT_CORPUS
-        ),
-        articles: Annotated[
-            int | None, typer.Option(min=1, help="Use the first N articles only.")
-        ] = None,
-        questions: Annotated[
-            Path | None, typer.Option(help="Questions JSONL (default: the corpus's dev set).")
-        ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-        backend: Annotated[
-            str | None, typer.Option(help="Embedding backend: torch | onnx | onnx-int8.")
-        ] = None,
-        index: Annotated[
-            Path | None,
-            typer.Option(help="Measure serving on this existing index only (no ingestion)."),
-        ] = None,
-        scale: Annotated[
-            str | None, typer.Option(help="Also time queries at these passage counts, e.g. "
-                                          "1000,10000,100000.")
-        ] = None,
-        work_dir: Annotated[
-            Path | None, typer.Option(help="Folder for the fresh indexes (default: a temp dir).")
-        ] = None,
-        keep: Annotated[bool, typer.Option(help="Keep the indexes built.")] = False,
-        skip_baseline: Annotated[bool, typer.Option(help="Do not run the baseline.")] = False,
-        skip_floor: Annotated[bool, typer.Option(help="Do not measure the floor.")] = False,
-        evidence_first: Annotated[
-            bool,
-            typer.Option(help="With --articles: take the questions' evidence articles first "
-                              "(so recall is measurable), then the first articles."),
-        ] = False,
-    ) -> None:
-        """Time ingestion and questions, ours against the plain LangChain pipeline."""
-        from pydantic import ValidationError
 
-        from rag.core.settings import Settings
+@bench_app.command()
+def bench(
+    corpus: Annotated[Path, typer.Option(help="Corpus folder or JSONL file.")] = (
+        DEFAULT_CORPUS
+    ),
+    articles: Annotated[
+        int | None, typer.Option(min=1, help="Use the first N articles only.")
+    ] = None,
+    questions: Annotated[
+        Path | None, typer.Option(help="Questions JSONL (default: the corpus's dev set).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: Annotated[
+        str | None, typer.Option(help="Embedding backend: torch | onnx | onnx-int8.")
+    ] = None,
+    index: Annotated[
+        Path | None,
+        typer.Option(help="Measure serving on this existing index only (no ingestion)."),
+    ] = None,
+    scale: Annotated[
+        str | None, typer.Option(help="Also time queries at these passage counts, e.g. "
+                                      "1000,10000,100000.")
+    ] = None,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the fresh indexes (default: a temp dir).")
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the indexes built.")] = False,
+    skip_baseline: Annotated[bool, typer.Option(help="Do not run the baseline.")] = False,
+    skip_floor: Annotated[bool, typer.Option(help="Do not measure the floor.")] = False,
+    evidence_first: Annotated[
+        bool,
+        typer.Option(help="With --articles: take the questions' evidence articles first "
+                          "(so recall is measurable), then the first articles."),
+    ] = False,
+) -> None:
+    """Time ingestion and questions, ours against the plain LangChain pipeline."""
+    settings = command_settings(embedding_backend=backend)
+    if settings.embedding_model.startswith("hashing") and index is None:
+        typer.echo("error: rag bench measures a real model; unset RAG_EMBEDDING_MODEL "
+                   "or name a sentence-transformers model", err=True)
+        raise typer.Exit(2)
+    try:
+        sizes = [int(s) for s in scale.split(",") if s.strip()] if scale else []
+    except ValueError:
+        typer.echo(f"error: --scale takes numbers like 1000,10000 (got {scale!r})", err=True)
+        raise typer.Exit(2) from None
+    if corpus == DEFAULT_CORPUS and not DEFAULT_CORPUS.exists() and index is None:
+        typer.echo(f"skipped: no benchmark corpus at {DEFAULT_CORPUS}; pass --corpus PATH "
+                   "(a JSONL of articles) to run the benchmark")
+        return
 
-        for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"),
-                            ("ANONYMIZED_TELEMETRY", "False")):
-            os.environ.setdefault(name, value)
-        overrides: dict[str, Any] = {"embedding_backend": backend} if backend else {}
-        try:
-            settings = Settings(**overrides)
-        except ValidationError as exc:
-            typer.echo(f"error: invalid settings: {exc.errors()[0]['msg']}", err=True)
-            raise typer.Exit(2) from None
-        if settings.embedding_model.startswith("hashing") and index is None:
-            typer.echo("error: rag bench measures a real model; unset RAG_EMBEDDING_MODEL "
-                       "or name a sentence-transformers model", err=True)
-            raise typer.Exit(2)
-        try:
-            sizes = [int(s) for s in scale.split(",") if s.strip()] if scale else []
-        except ValueError:
-            typer.echo(f"error: --scale takes numbers like 1000,10000 (got {scale!r})", err=True)
-            raise typer.Exit(2) from None
-        if corpus == DEFAULT_CORPUS and not DEFAULT_CORPUS.exists() and index is None:
-            typer.echo(f"skipped: no benchmark corpus at {DEFAULT_CORPUS}; pass --corpus PATH "
-                       "(a JSONL of articles) to run the benchmark")
-            return
+    def log(message: str) -> None:
+        typer.echo(f"[bench {time.strftime('%H:%M:%S')}] {message}", err=True)
 
-        def log(message: str) -> None:
-            typer.echo(f"[bench {time.strftime('%H:%M:%S')}] {message}", err=True)
-
-        try:
-            if index is not None:
-                qpath = questions or (corpus / "questions-dev.jsonl" if corpus.is_dir() else None)
-                result = serving_only(index, settings, qpath, sizes, work_dir)
-            else:
-                options = BenchOptions(
-                    corpus=corpus, articles=articles, questions=questions, work_dir=work_dir,
-                    keep=keep, skip_baseline=skip_baseline, skip_floor=skip_floor,
-                    scaling_sizes=sizes, evidence_first=evidence_first,
-                )
-                result = run_bench(options, settings, log)
-            result["import_rag_s"] = import_time()
-        except RagError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-        if as_json:
-            typer.echo(json.dumps(result, indent=2))
+    try:
+        if index is not None:
+            qpath = questions or (corpus / "questions-dev.jsonl" if corpus.is_dir() else None)
+            result = serving_only(index, settings, qpath, sizes, work_dir)
         else:
-            for line in _table(result):
-                typer.echo(line)
+            options = BenchOptions(
+                corpus=corpus, articles=articles, questions=questions, work_dir=work_dir,
+                keep=keep, skip_baseline=skip_baseline, skip_floor=skip_floor,
+                scaling_sizes=sizes, evidence_first=evidence_first,
+            )
+            result = run_bench(options, settings, log)
+        result["import_rag_s"] = import_time()
+    except RagError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        for line in _table(result):
+            typer.echo(line)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``rag bench ARGS`` (or ``python -m benchmarks.bench ARGS``)."""
+    bench_app(args=list(sys.argv[1:] if argv is None else argv), prog_name="rag bench")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,6 @@
 """Article-level recall@5/10 and MRR@10 of the chain's retrieval on a question set.
 
-    python evals/retrieval_recall.py --index-dir /tmp/rtqa-index \\
+    python -m benchmarks.retrieval_recall --index-dir /tmp/rtqa-index \\
         [--questions ../shared/benchmarks/realtimeqa/questions-dev.jsonl] [--as-of] \\
         [--set use_mmr=false --set bm25_weight=2 ...]
 
@@ -39,7 +39,7 @@ def main() -> None:
     if not Path(args.questions).exists():
         raise SystemExit(f"no question file at {args.questions}; pass --questions")
     overrides = dict(item.split("=", 1) for item in args.set)
-    settings = Settings(index_dir=args.index_dir, **overrides)  # type: ignore[arg-type]
+    settings = Settings(index_dir=args.index_dir, **overrides)
     with open(args.questions, encoding="utf-8") as handle:
         questions = [json.loads(line) for line in handle]
     questions = [q for q in questions if q.get("evidence_ids")]

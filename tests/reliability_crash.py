@@ -15,7 +15,7 @@ end and then checks the invariants (``check_index``):
 Trials go on until ``--trials`` runs were really killed mid-run. Run (numbers go to
 docs/reliability.md)::
 
-    .venv/bin/python evals/reliability_crash.py --articles 300 --trials 20
+    .venv/bin/python -m tests.reliability_crash --articles 300 --trials 20
 
 Uses the weightless hashing embeddings so the CPU goes to ingestion itself.
 tests/test_reliability_crash.py runs a small version of the same trials.

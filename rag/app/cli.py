@@ -32,6 +32,13 @@ def ingest(
     rebuild: Annotated[
         bool, typer.Option(help="Drop the index and embed everything again.")
     ] = False,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            help="Follow symbolic links that lead out of the given folders (else reported).",
+        ),
+    ] = False,
     index_dir: IndexDir = None,
     as_json: JsonFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -53,7 +60,10 @@ def ingest(
         bar.update(done - bar.n)
 
     try:
-        summary = run_ingest(paths, settings, prune=prune, rebuild=rebuild, progress=progress)
+        summary = run_ingest(
+            paths, settings, prune=prune, rebuild=rebuild, progress=progress,
+            follow_links=follow_links,
+        )
     except RagError as exc:
         fail(str(exc))
     finally:

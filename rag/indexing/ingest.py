@@ -177,11 +177,13 @@ class _Pending:
     stale: list[str] = field(default_factory=list)
 
 
-def read_articles(paths: Iterable[Path]) -> tuple[list[Article], list[Problem]]:
+def read_articles(
+    paths: Iterable[Path], follow_links: bool = False
+) -> tuple[list[Article], list[Problem]]:
     """Load every file; a repeated id with other text is a problem, not a silent overwrite."""
     articles: dict[str, Article] = {}
     problems: list[Problem] = []
-    for item in iter_files(paths):
+    for item in iter_files(paths, follow_links):
         if isinstance(item, Problem):
             problems.append(item)
             continue
@@ -211,10 +213,15 @@ def ingest(
     rebuild: bool = False,
     embeddings: PassageEmbeddings | None = None,
     progress: ProgressCallback | None = None,
+    follow_links: bool = False,
 ) -> IngestSummary:
-    """Index the articles under ``paths``; see the module docstring for the rules."""
+    """Index the articles under ``paths``; see the module docstring for the rules.
+
+    Symbolic links out of the given folders are reported, not followed, unless
+    ``follow_links``.
+    """
     started = time.perf_counter()
-    articles, problems = read_articles([Path(p) for p in paths])
+    articles, problems = read_articles([Path(p) for p in paths], follow_links)
     if not articles and not problems:
         problems.append(Problem(", ".join(map(str, paths)) or "(no paths)", "no articles found"))
     embeddings = embeddings or make_embeddings(settings)

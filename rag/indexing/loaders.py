@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
@@ -49,18 +50,23 @@ def stable_id(*parts: str) -> str:
     return digest[:16]
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path | Problem]:
-    """Expand files and folders into article files; missing or unsupported paths are Problems."""
+def iter_files(
+    paths: Iterable[Path], follow_links: bool = False
+) -> Iterator[Path | Problem]:
+    """Expand files and folders into article files; missing or unsupported paths are Problems.
+
+    Inside a folder, a symbolic link that leads out of it (to ``/etc/passwd``, to a
+    private folder) is a Problem naming ``--follow-links`` unless ``follow_links``; a link
+    that stays inside, or loops, is skipped (what it points at is read anyway).
+    """
     for path in paths:
         if not path.exists():
             yield Problem(str(path), "no such file or folder; check the path")
         elif path.is_dir():
             found = False
-            for child in sorted(path.rglob("*")):
-                if child.is_dir() or any(part.startswith(".") for part in child.parts[-1:]):
-                    continue
+            for child in _folder_files(path, follow_links):
                 found = True
-                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if isinstance(child, Problem) or child.suffix.lower() in SUPPORTED_SUFFIXES:
                     yield child
                 else:
                     yield _unsupported(child)
@@ -70,6 +76,60 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | Problem]:
             yield path
         else:
             yield _unsupported(path)
+
+
+def _folder_files(root: Path, follow_links: bool) -> list[Path | Problem]:
+    """The non-hidden files under ``root`` (sorted), links handled as iter_files says."""
+    real_root = root.resolve()
+    found: list[Path | Problem] = []
+    seen = {real_root}  # real folders walked, so that followed links cannot loop
+    for folder, dirs, files in os.walk(root, followlinks=follow_links):
+        here = Path(folder)
+        for name in list(dirs):
+            link = _link_verdict(here / name, real_root, follow_links, seen, is_dir=True)
+            if link is not None:
+                dirs.remove(name)
+                if isinstance(link, Problem):
+                    found.append(link)
+        for name in files:
+            if name.startswith("."):
+                continue
+            child = here / name
+            link = _link_verdict(child, real_root, follow_links, seen, is_dir=False)
+            if link is None:
+                found.append(child)
+            elif isinstance(link, Problem):
+                found.append(link)
+    return sorted(found, key=lambda f: Path(f.origin) if isinstance(f, Problem) else f)
+
+
+def _link_verdict(
+    path: Path, real_root: Path, follow_links: bool, seen: set[Path], is_dir: bool
+) -> Problem | bool | None:
+    """None: read (or walk) ``path``; False: skip it quietly; a Problem: skip and say why."""
+    if not path.is_symlink():
+        if is_dir:
+            seen.add(path.resolve())
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # dangling link or a loop
+        return False if is_dir else Problem(
+            str(path), "broken symbolic link (its target does not exist); remove or fix it"
+        )
+    if target.is_relative_to(real_root):
+        return False  # stays inside: what it points at is read anyway
+    if not follow_links:
+        return Problem(
+            str(path),
+            f"symbolic link to {target}, outside {real_root}; not followed (pass "
+            "--follow-links to index what it points at)",
+        )
+    if is_dir:
+        if target in seen:
+            return False
+        seen.add(target)
+    return None
 
 
 def _unsupported(path: Path) -> Problem:

@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from langchain_core.documents import Document
 
+from rag.answering.instructions import instruction_spans
 from rag.core.text import content_terms
 from rag.indexing.splitting import sentence_spans
 
@@ -551,8 +552,11 @@ def candidates(passages: Sequence[Document]) -> list[Candidate]:
     out: list[Candidate] = []
     seen: set[str] = set()
     for rank, passage in enumerate(passages):
+        # An article's orders to a model ("ANSWER: ...") hold no answer to vote for.
+        planted = set(instruction_spans(passage.page_content))
         for s_start, s_end in sentence_spans(passage.page_content):
-            out += sentence_candidates(passage, rank, s_start, s_end, seen)
+            if (s_start, s_end) not in planted:
+                out += sentence_candidates(passage, rank, s_start, s_end, seen)
     return out
 
 

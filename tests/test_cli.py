@@ -109,3 +109,22 @@ def test_chat_keeps_history(corpus: Path, env: dict[str, str]) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.count("Sources:") == 2
     assert "taxes on fuel will rise" in result.stdout.split("you>")[2]
+
+
+def test_chat_wraps_at_word_boundaries_and_shows_the_rewritten_question(
+    corpus: Path, env: dict[str, str]
+) -> None:
+    runner.invoke(app, ["ingest", str(corpus)], env=env)
+    questions = "Where did the volcano erupt?\nHow many residents were evacuated because of it?\n\n"
+    narrow, wide = (
+        runner.invoke(app, ["chat"], env={**env, "COLUMNS": cols}, input=questions)
+        for cols in ("40", "200")
+    )
+    assert narrow.exit_code == 0, narrow.output
+    follow_up = " ".join(narrow.stdout.split("you>")[2].split())
+    assert "(searched for: How many residents were evacuated because of the volcano?)" in follow_up
+    # (The prompt "you> " shares a line with the output here: the runner echoes no input.)
+    assert max(len(line.removeprefix("you> ")) for line in narrow.stdout.splitlines()) <= 39
+    assert len(narrow.stdout.splitlines()) > len(wide.stdout.splitlines())
+    # Wrapping only moved line breaks between words: the same words in the same order.
+    assert narrow.stdout.split() == wide.stdout.split()

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rag.app.ui_render import COPY_SCRIPT
 from rag.core.settings import Settings
 from rag.indexing.ingest import ingest
 from tests.ui_fixtures import (
@@ -212,7 +213,9 @@ def test_a_hostile_article_renders_as_text(
     )
     assert ingest([hostile], app_settings).ok
     at = ask(started(), "Why did the harbour master close the harbour?")
-    bodies = "\n".join(html_bodies(at))
+    # The one script on the page is the constant copy handler; no other body has one.
+    assert [b for b in html_bodies(at) if "<script" in b] == [COPY_SCRIPT.strip()]
+    bodies = "\n".join(b for b in html_bodies(at) if b != COPY_SCRIPT.strip())
     assert "harbour" in bodies
     for raw in ("<script", "<img", "<b>", 'href="javascript'):
         assert raw not in bodies

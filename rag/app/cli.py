@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -200,7 +201,7 @@ def chat(
 ) -> None:
     """A conversation in the terminal; follow-up questions use the history."""
     from rag.answering.chain import build_chain
-    from rag.app.render import render_answer
+    from rag.app.render import render_answer, wrap_lines
 
     day = _as_of(as_of)
     settings = command_settings(index_dir=index_dir, llm=llm)
@@ -209,8 +210,12 @@ def chat(
     except RagError as exc:
         fail(str(exc))
     history: list[tuple[str, str]] = []
+    # Lines wrap at word boundaries to the terminal (a terminal cuts words in two).
+    width = min(shutil.get_terminal_size((100, 24)).columns, 120) - 1
     typer.echo(
-        f"Ask about the indexed articles as of {day} (empty line or Ctrl-D to quit)."
+        wrap_lines(
+            f"Ask about the indexed articles as of {day} (empty line or Ctrl-D to quit).", width
+        )
     )
     while True:
         try:
@@ -231,7 +236,9 @@ def chat(
         except (RagError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             continue
-        typer.echo(render_answer(result))
+        if result.standalone_question and result.standalone_question != question:
+            typer.echo(wrap_lines(f"(searched for: {result.standalone_question})", width))
+        typer.echo(wrap_lines(render_answer(result), width))
         history += [("human", question), ("ai", result.answer)]
 
 

@@ -27,10 +27,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 def command_settings(**overrides: Any) -> Settings:
     """Offline Settings from the environment and the command's options (None = unset);
     exits with code 2 and the reason when they are invalid."""
+    from rag.app.logs import set_log_level
     from rag.core.runtime import go_offline, load_settings
 
     go_offline()
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except RagError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
+    set_log_level(settings.log_level)
+    return settings

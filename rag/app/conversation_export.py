@@ -47,17 +47,27 @@ def export_markdown(
         "",
     ]
     for number, answer in enumerate(answers, start=1):
-        lines += [f"## {number}. {_inline(answer.question)}", ""]
-        if answer.standalone_question and answer.standalone_question != answer.question:
-            lines += [f"_Searched as: {_inline(answer.standalone_question)}_", ""]
-        if answer.abstained:
-            lines += ["_No answer found in the articles._", ""]
-        body = render_answer(_inert_answer(answer), markdown=True)
-        # render_answer's "## Sources" sits one level below this question's heading.
-        body = "\n".join(
-            "### Sources" if line == "## Sources" else line for line in body.splitlines()
-        )
-        lines += [body, ""]
+        lines += [_answer_section(answer, f"## {number}. "), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def answer_markdown(answer: Answer) -> str:
+    """One question and its answer with the sources, as Markdown (the UI's Copy)."""
+    return _answer_section(answer, "## ")
+
+
+def _answer_section(answer: Answer, heading: str) -> str:
+    lines = [f"{heading}{_inline(answer.question)}", ""]
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        lines += [f"_Searched as: {_inline(answer.standalone_question)}_", ""]
+    if answer.abstained:
+        lines += ["_No answer found in the articles._", ""]
+    body = render_answer(_inert_answer(answer), markdown=True)
+    # render_answer's "## Sources" sits one level below this question's heading.
+    body = "\n".join(
+        "### Sources" if line == "## Sources" else line for line in body.splitlines()
+    )
+    lines.append(body)
     return "\n".join(lines).rstrip() + "\n"
 
 

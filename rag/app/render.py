@@ -7,6 +7,8 @@ many outlets report it, and how old the newest source is.
 
 from __future__ import annotations
 
+import textwrap
+
 from rag.answering.news import cited_with_sources, conflict_sentence, describe_window
 from rag.core.dates import pretty_day
 from rag.core.schema import Answer
@@ -60,3 +62,20 @@ def render_answer(answer: Answer, markdown: bool = False) -> str:
             quote = c.quote.replace("\n", " ")
             lines.append(f"    > {quote}" if markdown else f'    "{quote}"')
     return "\n".join(lines).rstrip() + "\n"
+
+
+def wrap_lines(text: str, width: int) -> str:
+    """Each line wrapped at word boundaries to ``width`` columns, continuation lines
+    indented like the line they continue (a word longer than a line is left whole)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        if len(line) <= width or not line.strip():
+            out.append(line)
+            continue
+        hang = "  " if line.lstrip().startswith(("[", '"', "-")) else ""
+        out += textwrap.wrap(
+            line, width=max(width, len(indent) + 20), subsequent_indent=indent + hang,
+            break_long_words=False, break_on_hyphens=False,
+        )
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")

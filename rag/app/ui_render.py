@@ -8,6 +8,7 @@ or ``![](http://tracker)`` in an article stay text) and sanitises again with DOM
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import itertools
 import re
@@ -229,20 +230,40 @@ def quote_span(passage: str, quote: str) -> tuple[int, int] | None:
 def excerpt_html(passage: str, quote: str, around: int = 1) -> str:
     """The quote highlighted with ``around`` sentences of its passage on each side;
     an ellipsis marks text left out (the whole article is a click away)."""
-    span = quote_span(passage, quote)
-    if span is None:
-        # The quote is not in the passage text as stored: show the quote alone.
-        return f'<mark class="rag-quote">{_paragraphs(quote or passage)}</mark>'
+    return excerpts_html(passage, [quote], around)
+
+
+def excerpts_html(passage: str, quotes: list[str], around: int = 1) -> str:
+    """Several quotes of one passage highlighted in one excerpt (the sentences from the
+    first to the last quote, ``around`` more on each side)."""
+    spans = sorted(s for s in (quote_span(passage, q) for q in quotes) if s is not None)
+    if not spans:
+        # The quotes are not in the passage text as stored: show the quotes alone.
+        shown = [q for q in quotes if q.strip()] or [passage]
+        return " … ".join(f'<mark class="rag-quote">{_paragraphs(q)}</mark>' for q in shown)
     sentences = sentence_spans(passage) or [(0, len(passage))]
-    hit = [i for i, (a, b) in enumerate(sentences) if a < span[1] and span[0] < b] or [0]
+    low, high = spans[0][0], max(b for _, b in spans)
+    hit = [i for i, (a, b) in enumerate(sentences) if a < high and low < b] or [0]
     first = max(0, hit[0] - around)
     last = min(len(sentences) - 1, hit[-1] + around)
-    start = min(sentences[first][0], span[0])
-    end = max(sentences[last][1], span[1])
-    local = (span[0] - start, span[1] - start)
+    start = min(sentences[first][0], low)
+    end = max(sentences[last][1], high)
     lead = "… " if passage[:start].strip() else ""
     tail = " …" if passage[end:].strip() else ""
-    return lead + _marked(passage[start:end], local) + tail
+    return lead + _marked_all(passage, start, end, spans) + tail
+
+
+def _marked_all(passage: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    out, cursor = [], start
+    for a, b in spans:
+        a = max(a, cursor)
+        if b <= a:
+            continue
+        out.append(_paragraphs(passage[cursor:a]))
+        out.append(f'<mark class="rag-quote">{_paragraphs(passage[a:b])}</mark>')
+        cursor = b
+    out.append(_paragraphs(passage[cursor:end]))
+    return "".join(out)
 
 
 def _marked(text: str, span: tuple[int, int] | None) -> str:
@@ -265,10 +286,8 @@ def source_meta(citation: Citation) -> list[str]:
     return [p for p in parts if p]
 
 
-def source_html(citation: Citation, anchor: str, article: str | None = None) -> str:
-    """A source card: number, title (linked when the URL is a web address), outlet,
-    date, the supporting sentence highlighted among its neighbours and, when the article
-    text is given, the quote in its article behind a "Show in the article" disclosure."""
+def title_html(citation: Citation) -> str:
+    """The source's title, linked when its URL is a web address."""
     title = esc(citation.title or citation.article_id)
     url = safe_url(citation.url)
     if url:
@@ -276,6 +295,30 @@ def source_html(citation: Citation, anchor: str, article: str | None = None) -> 
             f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer nofollow">'
             f"{title}</a>"
         )
+    return title
+
+
+def more_html(article: str | None, citations: list[Citation]) -> str:
+    """"Show in the article": each quote among its paragraphs, then the whole article
+    (nothing when the article text was not looked up)."""
+    if article is None:
+        return ""
+    inner = (
+        "".join(context_html(article, c, around=1) for c in citations)
+        + '<details class="rag-more rag-whole"><summary>Whole article</summary>'
+        + context_html(article, citations[0], around=None)
+        + "</details>"
+        if article
+        else '<p class="rag-hint">This article is no longer in the index.</p>'
+    )
+    return f'<details class="rag-more"><summary>Show in the article</summary>{inner}</details>'
+
+
+def source_html(citation: Citation, anchor: str, article: str | None = None) -> str:
+    """A source card: number, title (linked when the URL is a web address), outlet,
+    date, the supporting sentence highlighted among its neighbours and, when the article
+    text is given, the quote in its article behind a "Show in the article" disclosure."""
+    title = title_html(citation)
     meta = " · ".join(esc(p) for p in source_meta(citation))
     body = excerpt_html(citation.passage or citation.quote, citation.quote)
     flag = (
@@ -284,26 +327,81 @@ def source_html(citation: Citation, anchor: str, article: str | None = None) -> 
         else '<span class="rag-badge" title="The answer sentence citing this was not '
         'supported by it">does not support the answer</span>'
     )
-    more = ""
-    if article is not None:
-        more = (
-            '<details class="rag-more"><summary>Show in the article</summary>'
-            + (
-                context_html(article, citation, around=1)
-                + '<details class="rag-more rag-whole"><summary>Whole article</summary>'
-                + context_html(article, citation, around=None)
-                + "</details>"
-                if article
-                else '<p class="rag-hint">This article is no longer in the index.</p>'
-            )
-            + "</details>"
-        )
+    more = more_html(article, [citation])
     return (
         f'<div class="rag-source" id="{esc(anchor)}-{citation.id}">'
         f'<div class="rag-source-head"><span class="rag-num">{citation.id}</span>'
         f'<span class="rag-title">{title}</span>{flag}</div>'
         + (f'<div class="rag-meta">{meta}</div>' if meta else "")
         + f'<div class="rag-passage">{body}</div>{more}</div>'
+    )
+
+
+def group_by_article(citations: list[Citation]) -> list[list[Citation]]:
+    """The citations one list per article, in order of each article's first [n]."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.article_id, []).append(citation)
+    return list(groups.values())
+
+
+def days_before(published: str, as_of: str | None) -> str:
+    """"published N days before the question date", or "" when a date is unknown."""
+    if not as_of or not published:
+        return ""
+    try:
+        days = (dt.date.fromisoformat(as_of[:10]) - dt.date.fromisoformat(published[:10])).days
+    except (TypeError, ValueError):
+        return ""
+    if days == 0:
+        return "published on the question date"
+    unit = "day" if abs(days) == 1 else "days"
+    side = "before" if days > 0 else "after"
+    return f"published {abs(days):,} {unit} {side} the question date"
+
+
+def article_card_html(
+    citations: list[Citation], anchor: str, article: str | None = None, as_of: str | None = None
+) -> str:
+    """One card for one article: title (linked when the URL is a web address), outlet,
+    date, how long before the question it was published, then each quoted passage with
+    its [n] (quotes of one passage share one excerpt), and "Show in the article"."""
+    head = citations[0]
+    title = title_html(head)
+    meta = [esc(p) for p in source_meta(head)]
+    age = days_before(head.date, as_of)
+    if age:
+        meta.append(f'<span class="rag-age">{esc(age)}</span>')
+    passages: dict[str, list[Citation]] = {}
+    for citation in citations:
+        passages.setdefault(citation.chunk_id or f"#{citation.id}", []).append(citation)
+    items = "".join(_passage_item(group, anchor) for group in passages.values())
+    more = more_html(article, citations)
+    return (
+        f'<div class="rag-source rag-card">'
+        f'<div class="rag-source-head"><span class="rag-title">{title}</span></div>'
+        + (f'<div class="rag-meta rag-card-meta">{" · ".join(meta)}</div>' if meta else "")
+        + f'<ol class="rag-quotes">{items}</ol>{more}</div>'
+    )
+
+
+def _passage_item(group: list[Citation], anchor: str) -> str:
+    """One passage of a card: its [n] numbers (each an anchor the answer links to) and
+    the excerpt with every quote highlighted."""
+    numbers = "".join(
+        f'<span class="rag-num" id="{esc(anchor)}-{c.id}">{c.id}</span>' for c in group
+    )
+    flag = (
+        '<span class="rag-badge" title="The answer sentence citing this was not '
+        'supported by it">does not support the answer</span>'
+        if not all(c.supported for c in group)
+        else ""
+    )
+    first = group[0]
+    body = excerpts_html(first.passage or first.quote, [c.quote for c in group])
+    return (
+        f'<li class="rag-quote-item"><div class="rag-nums">{numbers}{flag}</div>'
+        f'<div class="rag-passage">{body}</div></li>'
     )
 
 
@@ -347,6 +445,52 @@ def context_html(article: str, citation: Citation, around: int | None = 2) -> st
     if last < len(paragraphs) - 1:
         out.append('<p class="rag-ellipsis">…</p>')
     return f'<div class="rag-context">{"".join(out)}</div>'
+
+
+# --- copy to the clipboard -----------------------------------------------------------
+def copy_button_html(markdown: str, label: str = "Copy") -> str:
+    """A button that copies ``markdown``; the text sits HTML-escaped in an attribute and
+    COPY_SCRIPT (constant, no untrusted text) does the copying."""
+    return (
+        f'<button type="button" class="rag-copy" data-copy="{esc(markdown)}" '
+        f'title="Copy the answer and its sources as Markdown">{esc(label)}</button>'
+    )
+
+
+#: Loaded once per page (st.html with JavaScript allowed): one click handler for every
+#: copy button; the Clipboard API where the page is a secure context, else execCommand.
+COPY_SCRIPT = """
+<script>
+if (!window.__ragCopy) {
+  window.__ragCopy = true;
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest && event.target.closest("button.rag-copy");
+    if (!button) return;
+    const text = button.getAttribute("data-copy") || "";
+    let done = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) {
+        await navigator.clipboard.writeText(text);
+        done = true;
+      }
+    } catch (e) { done = false; }
+    if (!done) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { done = document.execCommand("copy"); } catch (e) { done = false; }
+      area.remove();
+    }
+    const label = button.dataset.label || (button.dataset.label = button.textContent);
+    button.textContent = done ? "Copied" : "Copy failed";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
+}
+</script>
+"""
 
 
 # Colours are translucent so the same sheet reads well in Streamlit's light and dark themes.
@@ -418,6 +562,27 @@ mark.rag-quote {
 .rag-welcome-scope { font-weight: 600; margin-bottom: .4rem; }
 .rag-welcome ul { margin: 0; padding-left: 1.1rem; }
 .rag-welcome li { margin: .2rem 0; opacity: .85; }
+.rag-card { padding: .75rem .9rem .6rem; }
+.rag-card-meta { margin-left: 0; }
+.rag-age { font-style: italic; }
+.rag-quotes { list-style: none; margin: 0; padding: 0; }
+.rag-quote-item {
+  display: flex; gap: .55rem; align-items: flex-start; margin: 0 0 .45rem; padding: 0;
+  scroll-margin-top: 5rem;
+}
+.rag-nums { flex: none; display: flex; flex-direction: column; gap: .2rem; }
+.rag-nums .rag-num { scroll-margin-top: 5rem; }
+.rag-quote-item .rag-passage { margin-left: 0; flex: 1; min-width: 0; }
+.rag-num:target { box-shadow: 0 0 0 3px rgba(37,99,235,.35); }
+.rag-card .rag-more { margin-left: 0; }
+.rag-answer, .rag-question, .rag-passage, .rag-context, .rag-title {
+  overflow-wrap: anywhere; word-break: break-word;
+}
+.rag-copy {
+  border: 1px solid rgba(100,116,139,.35); background: transparent; color: inherit;
+  border-radius: .5rem; padding: .15rem .6rem; font-size: .8rem; cursor: pointer;
+}
+.rag-copy:hover { border-color: #2563eb; color: #2563eb; }
 </style>
 """
 

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # --- UI ---------------------------------------------------------------------
     upload_max_bytes: int = Field(5_000_000, ge=1)
     feedback_path: Path = Path("feedback/feedback.jsonl")
+    conversations_path: Path | None = Field(
+        None, description="SQLite file of stored conversations; None = beside the index."
+    )
+    log_level: str = Field(
+        "WARNING", description="Log level for rag and its libraries (DEBUG shows all)."
+    )
 
     # --- embedding runtime (issue 6) ------------------------------------------------
     # torch: sentence-transformers as is. onnx: the same model exported once to ONNX
@@ -128,6 +134,11 @@ class Settings(BaseSettings):
     @property
     def model_cache_path(self) -> Path:
         return self.model_cache_dir or Path.home() / ".cache" / "rag" / "models"
+
+    @property
+    def conversations_file(self) -> Path:
+        """Where the UI stores conversations: beside the index folder unless set."""
+        return self.conversations_path or self.index_dir.parent / "conversations.sqlite3"
 
     @field_validator("collection")
     @classmethod

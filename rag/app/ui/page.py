@@ -13,13 +13,25 @@ from typing import Any
 import streamlit as st
 
 from rag.app.conversation_export import chat_history
+from rag.app.logs import set_log_level
 from rag.app.ui import resources
 from rag.app.ui.sidebar import sidebar, state
-from rag.app.ui.turns import ask, render_turn
-from rag.app.ui_render import STYLE, escape_markdown, welcome_html
+from rag.app.ui.turns import ask, queue_question, render_turn
+from rag.app.ui_render import COPY_SCRIPT, STYLE, escape_markdown, welcome_html
 from rag.core.errors import IndexMissingError, RagError
 from rag.core.runtime import go_offline
 from rag.retrieval.hybrid import SearchEngine
+
+#: The bundled article's id and questions its text answers (checked by tests/test_ui_app.py
+#: with the real model).
+BUNDLED_EXAMPLES = (
+    "iran-russia-ashgabat",
+    (
+        "Why is Russia withholding S-400s from Iran?",
+        "What problems is Pezeshkian facing at home?",
+        "How do reformists and hardliners in Iran differ on Russia?",
+    ),
+)
 
 
 def main() -> None:
@@ -28,9 +40,12 @@ def main() -> None:
         page_title="Ask the news · rag", page_icon=":material/newsmode:", layout="centered"
     )
     settings = resources.settings()
+    set_log_level(settings.log_level)
     key = settings.model_dump_json()
     state()
+    st.session_state["store_path"] = str(settings.conversations_file)
     st.html(STYLE)
+    st.html(COPY_SCRIPT, unsafe_allow_javascript=True)
 
     engine: SearchEngine | None = None
     stats: dict[str, Any] | None = None
@@ -58,23 +73,46 @@ def main() -> None:
         )
     elif problem:
         st.error(escape_markdown(problem), icon=":material/error:")
-    elif stats is not None and not st.session_state["turns"]:
+    elif stats is not None and not st.session_state["turns"] and not st.session_state["pending"]:
         st.html(
             welcome_html(
                 stats["articles"], len(stats["sources"]), stats["date_min"], stats["date_max"]
             )
         )
+        _examples(key, engine, choice)
 
-    ctx = {"settings": settings, "key": key, "engine": engine}
+    ctx = {"settings": settings, "key": key, "engine": engine, "choice": choice}
+    pending = st.session_state["pending"]
+    st.session_state["pending"] = None
     turns = st.session_state["turns"]
-    answers = [t["answer"] for t in turns]
-    for number, turn in enumerate(turns):
-        render_turn(turn, chat_history(answers[:number]), ctx)
+    shown = turns
+    if pending and pending["replace"] in [t["id"] for t in turns]:
+        shown = turns[: [t["id"] for t in turns].index(pending["replace"])]
+    answers = [t["answer"] for t in shown]
+    for number, turn in enumerate(shown):
+        last = number == len(turns) - 1
+        render_turn(turn, chat_history(answers[:number]), ctx, last=last)
 
     ready = engine is not None and not problem
     question = st.chat_input(
         "Ask about the news…" if ready else "Add articles to start asking",
         disabled=not ready, max_chars=settings.max_question_chars, key="question",
     )
-    if question is not None and ready:
+    if pending and ready:
+        asked = {**choice, "answerer": pending["answerer"], "k": pending["k"]}
+        ask(pending["question"], asked, ctx, replace=pending["replace"])
+    elif question is not None and ready:
         ask(question, choice, ctx)
+
+
+def _examples(key: str, engine: SearchEngine | None, choice: dict[str, Any]) -> None:
+    """Questions that work on the bundled article, offered while it is in the library."""
+    article, questions = BUNDLED_EXAMPLES
+    if engine is None or not resources.article_text(key, engine.index.revision, article, engine):
+        return
+    st.caption("Try one of these:")
+    for number, question in enumerate(questions):
+        st.button(
+            question, key=f"example-{number}", icon=":material/chat_bubble:",
+            on_click=queue_question, args=(question, choice),
+        )

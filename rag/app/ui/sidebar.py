@@ -12,7 +12,8 @@ from typing import Any
 import streamlit as st
 
 from rag.app.conversation_export import export_filename, export_markdown
-from rag.app.ui import resources
+from rag.app.conversations import new_id
+from rag.app.ui import conversations, resources
 from rag.app.ui_render import escape_markdown
 from rag.app.uploads import Upload, ingest_uploads
 from rag.core.errors import RagError
@@ -27,11 +28,12 @@ def state() -> dict[str, Any]:
     ss.setdefault("turns", [])  # [{"id", "answer": Answer, "rating": str | None}]
     ss.setdefault("upload_round", 0)  # bumping it empties the file uploader
     ss.setdefault("upload_report", None)
+    ss.setdefault("conversation_id", new_id())  # this tab's conversation in the store
+    ss.setdefault("pending", None)  # a question to answer on this run (regenerate, edit)
+    ss.setdefault("editing", None)  # the turn whose question is being edited
+    ss.setdefault("confirm_delete_all", False)
+    ss.setdefault("f_dates", ())  # the widget reads its default from here (no warning)
     return ss  # type: ignore[return-value]
-
-
-def new_chat() -> None:
-    st.session_state["turns"] = []
 
 
 # --- sidebar -------------------------------------------------------------------------
@@ -55,29 +57,7 @@ def sidebar(
                 )
 
             st.markdown("#### :material/filter_alt: Filters")
-            outlets = list(stats["sources"])
-            picked = st.multiselect(
-                "Outlets", outlets, key="f_sources", placeholder="All outlets",
-                disabled=not outlets,
-                help=None if outlets else "The indexed articles name no outlet.",
-            )
-            if picked:
-                choice["filters"]["sources"] = picked
-            if stats["date_min"]:
-                low = dt.date.fromisoformat(stats["date_min"])
-                high = dt.date.fromisoformat(stats["date_max"])
-                # An empty range unless Session State holds one (a default beside a
-                # Session State value makes Streamlit warn).
-                empty: dict[str, Any] = {} if "f_dates" in st.session_state else {"value": ()}
-                dates = st.date_input(
-                    "Published between", min_value=low, max_value=high, **empty,
-                    key="f_dates", help="Leave empty for any date. Undated articles are "
-                    "left out once a range is set.",
-                )
-                if isinstance(dates, tuple | list) and dates:
-                    choice["filters"]["date_from"] = dates[0].isoformat()
-                    if len(dates) > 1:
-                        choice["filters"]["date_to"] = dates[1].isoformat()
+            _filters(stats, choice)
 
             st.markdown("#### :material/tune: Answers")
             if settings.llm != "none":
@@ -100,17 +80,102 @@ def sidebar(
         st.markdown("#### :material/upload_file: Add articles")
         _uploader(settings, key)
 
-        st.markdown("#### :material/forum: Conversation")
-        answers = [t["answer"] for t in st.session_state["turns"]]
-        left, right = st.columns(2)
-        left.button("New chat", on_click=new_chat, icon=":material/add_comment:", width="stretch")
-        right.download_button(
-            "Export", data=export_markdown(answers, title="Conversation with rag"),
-            file_name=export_filename(), mime="text/markdown", icon=":material/download:",
-            disabled=not answers, width="stretch", key="export",
-            help="The conversation as Markdown, with the sources.",
-        )
+        st.markdown("#### :material/forum: Conversations")
+        _conversations()
     return choice
+
+
+#: Why the filters are off on a library without outlets or dates, and how to change it.
+NO_METADATA = (
+    "The indexed articles have no {missing}, so there is nothing to filter by. Add dated "
+    "articles from outlets under *Add articles* (Markdown front matter with `source:` and "
+    "`date:`, or HTML pages), or run `rag ingest FOLDER`."
+)
+
+
+def _filters(stats: dict[str, Any], choice: dict[str, Any]) -> None:
+    """Outlet and date filters; disabled with the reason when the library has neither."""
+    outlets = list(stats["sources"])
+    picked = st.multiselect(
+        "Outlets", outlets, key="f_sources", placeholder="All outlets",
+        disabled=not outlets,
+        help=None if outlets else "The indexed articles name no outlet.",
+    )
+    if picked:
+        choice["filters"]["sources"] = picked
+    if stats["date_min"]:
+        low = dt.date.fromisoformat(stats["date_min"])
+        high = dt.date.fromisoformat(stats["date_max"])
+        dates = st.date_input(
+            "Published between", min_value=low, max_value=high, key="f_dates",
+            help="Leave empty for any date. Undated articles are left out once a range is set.",
+        )
+        if isinstance(dates, tuple | list) and dates:
+            choice["filters"]["date_from"] = dates[0].isoformat()
+            if len(dates) > 1:
+                choice["filters"]["date_to"] = dates[1].isoformat()
+    else:
+        st.date_input(
+            "Published between", value=None, disabled=True, key="f_dates_off",
+            help="The indexed articles carry no publication date.",
+        )
+    missing = [
+        name for name, has in (("outlet", outlets), ("publication date", stats["date_min"]))
+        if not has
+    ]
+    if missing:
+        st.caption(NO_METADATA.format(missing=" or ".join(missing)))
+
+
+def _conversations() -> None:
+    """New chat, export (from the stored copy), the stored conversations, delete."""
+    current = st.session_state["conversation_id"]
+    stored = conversations.save(lambda s: s.turns(current)) or []
+    answers = [t.answer for t in stored] or [t["answer"] for t in st.session_state["turns"]]
+    left, right = st.columns(2)
+    left.button(
+        "New chat", on_click=conversations.start_new, icon=":material/add_comment:",
+        width="stretch", key="new_chat",
+    )
+    right.download_button(
+        "Export", data=export_markdown(answers, title="Conversation with rag"),
+        file_name=export_filename(), mime="text/markdown", icon=":material/download:",
+        disabled=not answers, width="stretch", key="export",
+        help="The conversation as Markdown, with the sources (from the stored copy).",
+    )
+    listed = conversations.save(lambda s: s.conversations()) or []
+    if not listed:
+        st.caption("Conversations are kept here and survive a reload.")
+        return
+    for info in listed:
+        title, remove = st.columns([5, 1], vertical_alignment="center")
+        title.button(
+            info.title, key=f"open-{info.id}", width="stretch",
+            type="primary" if info.id == current else "secondary",
+            on_click=conversations.reopen, args=(info.id,),
+            help=f"{info.turns} question{'s' if info.turns != 1 else ''} · "
+            f"last used {info.updated_at[:16].replace('T', ' ')} UTC",
+        )
+        remove.button(
+            "", key=f"delete-{info.id}", icon=":material/delete:", help="Delete this conversation",
+            on_click=conversations.delete, args=(info.id,),
+        )
+    if st.session_state["confirm_delete_all"]:
+        st.warning(f"Delete all {len(listed)} conversations? This cannot be undone.")
+        yes, no = st.columns(2)
+        yes.button(
+            "Delete all", key="delete_all_yes", type="primary",
+            on_click=conversations.delete_all,
+        )
+        no.button(
+            "Keep them", key="delete_all_no",
+            on_click=lambda: st.session_state.update(confirm_delete_all=False),
+        )
+    else:
+        st.button(
+            "Delete all conversations", key="delete_all", icon=":material/delete_sweep:",
+            on_click=lambda: st.session_state.update(confirm_delete_all=True),
+        )
 
 
 def _uploader(settings: Settings, key: str) -> None:

@@ -6,18 +6,21 @@ stored turn again on every rerun.
 
 from __future__ import annotations
 
-import uuid
+import datetime as dt
 from typing import Any
 
 import streamlit as st
 
 from rag.answering.chain import validate_question
-from rag.app.conversation_export import chat_history
-from rag.app.ui import resources
+from rag.app.conversation_export import answer_markdown, chat_history
+from rag.app.conversations import StoredTurn, new_id
+from rag.app.ui import conversations, resources
 from rag.app.ui_render import (
     answer_html,
+    article_card_html,
+    copy_button_html,
     escape_markdown,
-    source_html,
+    group_by_article,
     streaming_html,
     text_html,
 )
@@ -27,16 +30,22 @@ from rag.core.settings import Settings
 from rag.evaluation.feedback import MAX_COMMENT_CHARS, FeedbackRecord, append_feedback
 
 
-def _render_sources(answer: Answer, anchor: str, key: str, engine: Any) -> None:
+def _render_sources(turn: dict[str, Any], anchor: str, ctx: dict[str, Any]) -> None:
+    """One card per article, its quoted passages listed with their [n]."""
+    answer: Answer = turn["answer"]
     if not answer.citations:
         return
+    engine = ctx["engine"]
     revision = engine.index.revision if engine is not None else ""
+    as_of = getattr(answer, "as_of", None) or turn.get("asked_on")
     cards = [
-        source_html(
-            citation, anchor,
-            resources.article_text(key, revision, citation.article_id, engine) if engine else None,
+        article_card_html(
+            group, anchor,
+            resources.article_text(ctx["key"], revision, group[0].article_id, engine)
+            if engine else None,
+            as_of,
         )
-        for citation in answer.citations
+        for group in group_by_article(answer.citations)
     ]
     st.html('<div class="rag-sources-label">Sources</div>' + "".join(cards))
 
@@ -70,6 +79,7 @@ def _render_feedback(turn: dict[str, Any], history: list[tuple[str, str]], path:
                 )
                 return
             turn["rating"] = rating
+            conversations.save(lambda store: store.rate(turn["id"], rating))
             st.rerun()
 
 
@@ -88,16 +98,81 @@ def _meta_caption(answer: Answer) -> str:
     return escape_markdown(" · ".join(parts))
 
 
-def render_turn(turn: dict[str, Any], history: list[tuple[str, str]], ctx: dict[str, Any]) -> None:
+def render_turn(
+    turn: dict[str, Any], history: list[tuple[str, str]], ctx: dict[str, Any], last: bool
+) -> None:
+    """A stored turn: the question, the answer, its sources, copy/regenerate/edit, thumbs."""
     answer: Answer = turn["answer"]
     anchor = f"src-{turn['id']}"
     with st.chat_message("user", avatar=":material/person:"):
         st.html(text_html(answer.question, "rag-question"))
     with st.chat_message("assistant", avatar=":material/newsmode:"):
         st.html(answer_html(answer, anchor))
-        _render_sources(answer, anchor, ctx["key"], ctx["engine"])
+        _render_sources(turn, anchor, ctx)
         st.caption(_meta_caption(answer))
+        _render_actions(turn, ctx, last)
         _render_feedback(turn, history, ctx["settings"].feedback_path)
+
+
+def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> None:
+    """Copy (every answer); regenerate and edit the question (the last one)."""
+    answer: Answer = turn["answer"]
+    if not last:
+        st.html(copy_button_html(answer_markdown(answer)))
+        return
+    if st.session_state.get("editing") == turn["id"]:
+        _edit_form(turn, ctx)
+        return
+    copy, regen, edit = st.columns([1, 1, 1.3], vertical_alignment="center")
+    with copy:
+        st.html(copy_button_html(answer_markdown(answer)))
+    with regen.popover("Regenerate", icon=":material/refresh:"):
+        choice = ctx["choice"]
+        answerer = choice["answerer"]
+        if ctx["settings"].llm != "none":
+            answerer = st.radio(
+                "Written by", ["grounded", "llm"], key="regen_answerer",
+                index=0 if choice["answerer"] == "grounded" else 1, horizontal=True,
+            )
+        k = st.slider("Passages to read", 1, 20, choice["k"], key="regen_k")
+        st.button(
+            "Answer again", key="regenerate", type="primary", on_click=_queue,
+            args=(answer.question, turn["id"], answerer, k),
+        )
+    edit.button(
+        "Edit question", key="edit", icon=":material/edit:",
+        on_click=lambda: st.session_state.update(editing=turn["id"]),
+    )
+
+
+def _edit_form(turn: dict[str, Any], ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    with st.form(key="edit_form", border=False):
+        text = st.text_area(
+            "Edit the question", value=turn["answer"].question, key="edit_text",
+            max_chars=settings.max_question_chars,
+        )
+        ask_col, cancel_col = st.columns(2)
+        again = ask_col.form_submit_button("Ask again", type="primary")
+        cancel = cancel_col.form_submit_button("Cancel")
+    if again or cancel:
+        st.session_state["editing"] = None
+        if again:
+            choice = ctx["choice"]
+            _queue(text, turn["id"], choice["answerer"], choice["k"])
+        st.rerun()
+
+
+def _queue(question: str, replace: str | None, answerer: str, k: int) -> None:
+    """Ask ``question`` on the next run, in place of turn ``replace`` when given."""
+    st.session_state["pending"] = {
+        "question": question, "replace": replace, "answerer": answerer, "k": k,
+    }
+
+
+def queue_question(question: str, choice: dict[str, Any]) -> None:
+    """Ask a new question on the next run (the welcome box's examples)."""
+    _queue(question, None, choice["answerer"], choice["k"])
 
 
 def _refuse(problem: BadQuestionError) -> None:
@@ -107,8 +182,11 @@ def _refuse(problem: BadQuestionError) -> None:
     )
 
 
-def ask(question: str, choice: dict[str, Any], ctx: dict[str, Any]) -> None:
-    """Answer one question, streaming, then keep it in the conversation."""
+def ask(
+    question: str, choice: dict[str, Any], ctx: dict[str, Any], replace: str | None = None
+) -> None:
+    """Answer one question, streaming, then keep it in the conversation (in place of
+    turn ``replace`` for regenerate and edit) and in the conversation store."""
     settings: Settings = ctx["settings"]
     try:
         validate_question(question, settings.max_question_chars)
@@ -117,37 +195,59 @@ def ask(question: str, choice: dict[str, Any], ctx: dict[str, Any]) -> None:
             _refuse(exc)
         return
     turns = st.session_state["turns"]
-    history = chat_history([t["answer"] for t in turns])
+    ids = [t["id"] for t in turns]
+    before = turns[: ids.index(replace)] if replace in ids else turns
+    history = chat_history([t["answer"] for t in before])
     with st.chat_message("user", avatar=":material/person:"):
         st.html(text_html(" ".join(question.split()), "rag-question"))
     with st.chat_message("assistant", avatar=":material/newsmode:"):
-        placeholder = st.empty()
-        placeholder.html(streaming_html("Searching the articles…"))
-        chain = resources.chain(ctx["key"], choice["answerer"], settings)
-        inputs = {
-            "question": question, "chat_history": history,
-            "filters": choice["filters"], "k": choice["k"],
-        }
-        text = ""
-        final: Answer | None = None
-        try:
-            for piece in chain.stream(inputs):
-                if isinstance(piece, Answer):
-                    final = piece
-                else:
-                    text += piece
-                    placeholder.html(streaming_html(text))
-        except BadQuestionError as exc:
-            placeholder.empty()
-            _refuse(exc)
-            return
-        except (RagError, ValueError) as exc:
-            placeholder.empty()
-            st.error(escape_markdown(f"Could not answer: {exc}"), icon=":material/error:")
-            return
-        assert final is not None
-        placeholder.empty()
-    turn = {"id": uuid.uuid4().hex[:10], "answer": final, "rating": None}
-    turns.append(turn)
+        final = _stream(question, history, choice, ctx)
+    if final is None:
+        return
+    stored = StoredTurn(new_id(), final, None, dt.datetime.now(dt.UTC).isoformat())
+    turn = conversations.as_turn(stored)
+    conversation = st.session_state["conversation_id"]
+    if replace is not None and replace in ids:
+        turns[ids.index(replace)] = turn
+        del turns[ids.index(replace) + 1 :]
+        old = replace
+        conversations.save(lambda store: store.replace_turn(conversation, old, stored))
+    else:
+        turns.append(turn)
+        conversations.save(lambda store: store.add_turn(conversation, stored))
     # Drawn again from the stored turn, with sources and feedback, as every rerun will.
     st.rerun()
+
+
+def _stream(
+    question: str, history: list[tuple[str, str]], choice: dict[str, Any], ctx: dict[str, Any]
+) -> Answer | None:
+    """The answer, shown as it arrives; None (with a message) when there is none."""
+    placeholder = st.empty()
+    placeholder.html(streaming_html("Searching the articles…"))
+    chain = resources.chain(ctx["key"], choice["answerer"], ctx["settings"])
+    inputs = {
+        "question": question, "chat_history": history,
+        "filters": choice["filters"], "k": choice["k"],
+    }
+    if choice.get("as_of"):
+        inputs["as_of"] = choice["as_of"]
+    text = ""
+    final: Answer | None = None
+    try:
+        for piece in chain.stream(inputs):
+            if isinstance(piece, Answer):
+                final = piece
+            else:
+                text += piece
+                placeholder.html(streaming_html(text))
+    except BadQuestionError as exc:
+        placeholder.empty()
+        _refuse(exc)
+        return None
+    except (RagError, ValueError) as exc:
+        placeholder.empty()
+        st.error(escape_markdown(f"Could not answer: {exc}"), icon=":material/error:")
+        return None
+    placeholder.empty()
+    return final

@@ -1,0 +1,180 @@
+"""Conversations kept in a local SQLite file, so they survive a reload and can be reopened.
+
+Two tables: ``conversations`` (id, title, times) and ``turns`` (one row per question, the
+whole ``Answer`` as JSON, the reader's rating). Every write touches only its own
+conversation's rows, in one transaction, so two browser tabs (two sessions) never
+overwrite each other: each appends to, or replaces the last turn of, the conversation
+it has open. WAL mode and a busy timeout let several UI processes share the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.core.schema import Answer
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    answer_json TEXT NOT NULL,
+    rating TEXT,
+    UNIQUE (conversation_id, position)
+);
+CREATE INDEX IF NOT EXISTS conversations_by_time ON conversations(updated_at);
+"""
+TITLE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    """One stored conversation, as the sidebar lists it."""
+
+    id: str
+    title: str
+    updated_at: str
+    turns: int
+
+
+@dataclass
+class StoredTurn:
+    """One question and its answer, with the reader's rating ("up", "down" or None)."""
+
+    id: str
+    answer: Answer
+    rating: str | None = None
+    asked_at: str = ""  # ISO time the answer was stored (read back from the file)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+class ConversationStore:
+    """The conversations in one SQLite file (created on first use)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            db.execute("PRAGMA foreign_keys = ON")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.executescript(SCHEMA)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    # --- writing ---------------------------------------------------------------------
+    def add_turn(self, conversation_id: str, turn: StoredTurn) -> None:
+        """Append a turn; the conversation is created (titled by its question) if new."""
+        now = _now()
+        with self._db() as db:
+            title = " ".join(turn.answer.question.split())[:TITLE_CHARS] or "Untitled"
+            db.execute(
+                "INSERT INTO conversations (id, title, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
+                (conversation_id, title, now, now),
+            )
+            (position,) = db.execute(
+                "SELECT COALESCE(MAX(position), -1) + 1 FROM turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO turns (id, conversation_id, position, created_at, answer_json, "
+                "rating) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    turn.id, conversation_id, position, now, turn.answer.model_dump_json(),
+                    turn.rating,
+                ),
+            )
+
+    def replace_turn(self, conversation_id: str, old_id: str, turn: StoredTurn) -> None:
+        """Put ``turn`` in the place of turn ``old_id`` (regenerate, edit the question)."""
+        with self._db() as db:
+            found = db.execute(
+                "UPDATE turns SET id = ?, answer_json = ?, rating = ?, created_at = ? "
+                "WHERE id = ? AND conversation_id = ?",
+                (
+                    turn.id, turn.answer.model_dump_json(), turn.rating, _now(), old_id,
+                    conversation_id,
+                ),
+            ).rowcount
+            self._touch(db, conversation_id)
+        if not found:
+            self.add_turn(conversation_id, turn)
+
+    def rate(self, turn_id: str, rating: str) -> None:
+        with self._db() as db:
+            db.execute("UPDATE turns SET rating = ? WHERE id = ?", (rating, turn_id))
+
+    def delete(self, conversation_id: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+
+    def delete_all(self) -> int:
+        with self._db() as db:
+            return db.execute("DELETE FROM conversations").rowcount
+
+    @staticmethod
+    def _touch(db: sqlite3.Connection, conversation_id: str) -> None:
+        db.execute(
+            "UPDATE conversations SET updated_at = ? WHERE id = ?", (_now(), conversation_id)
+        )
+
+    # --- reading ---------------------------------------------------------------------
+    def conversations(self, limit: int = 50) -> list[ConversationInfo]:
+        """The most recently used conversations first."""
+        if not self.path.exists():
+            return []
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT c.id, c.title, c.updated_at, COUNT(t.id) FROM conversations c "
+                "LEFT JOIN turns t ON t.conversation_id = c.id GROUP BY c.id "
+                "ORDER BY c.updated_at DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [ConversationInfo(*row) for row in rows]
+
+    def turns(self, conversation_id: str) -> list[StoredTurn]:
+        """The conversation's turns in order (empty when it does not exist)."""
+        if not self.path.exists():
+            return []
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, answer_json, rating, created_at FROM turns "
+                "WHERE conversation_id = ? ORDER BY position",
+                (conversation_id,),
+            ).fetchall()
+        return [
+            StoredTurn(tid, Answer.model_validate_json(data), rating, asked)
+            for tid, data, rating, asked in rows
+        ]

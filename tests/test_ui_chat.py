@@ -56,7 +56,7 @@ def store(settings: Settings) -> ConversationStore:
 
 
 def test_one_source_card_per_article(app_settings: Settings) -> None:
-    at = ask(started(), "What happened at the volcano near Grindavik and who was evacuated?")
+    at = ask(started(), VOLCANO)
     [turn] = turns(at)
     citations = turn["answer"].citations
     assert citations

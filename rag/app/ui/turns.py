@@ -37,7 +37,7 @@ def _render_sources(turn: dict[str, Any], anchor: str, ctx: dict[str, Any]) -> N
         return
     engine = ctx["engine"]
     revision = engine.index.revision if engine is not None else ""
-    as_of = getattr(answer, "as_of", None) or turn.get("asked_on")
+    as_of = answer.as_of or turn.get("asked_on")
     cards = [
         article_card_html(
             group, anchor,

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.documents import Document
 
-from rag.answering.base import Answerer, Turn
+from rag.answering.base import Answerer, Turn, Writing
 from rag.answering.chain import build_chain
 from rag.answering.support import OfflineSupportJudge
 from rag.core.schema import Answer, AnswerSentence, Citation
@@ -124,13 +124,13 @@ class MisCitingAnswerer(Answerer):
 
     name = "miscites"
 
-    def stream(
+    def write(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
+    ) -> Writing:
         claim = passages[0].page_content.split(". ")[0] + "."
         wrong = passages[-1]
         yield claim
-        yield Answer(
+        return Answer(
             question=question, standalone_question=question, answer=f"{claim} [1]",
             sentences=[AnswerSentence(text=claim, citation_ids=[1])],
             citations=[Citation(id=1, article_id=wrong.metadata["article_id"],

@@ -84,7 +84,7 @@ def _llm_answer(reply: str, passage: str) -> Answer:
     answerer = LLMAnswerer(
         FakeListChatModel(responses=[reply]), OfflineSupportJudge(HashingEmbeddings())
     )
-    *_, answer = answerer.stream("What happened to the harbour authority?", [_doc(passage)])
+    answer = answerer.answer("What happened to the harbour authority?", [_doc(passage)])
     assert isinstance(answer, Answer)
     return answer
 
@@ -116,14 +116,14 @@ def test_faithful_llm_answer_next_to_a_planted_order_stays_supported() -> None:
 def test_grounded_answerer_never_quotes_a_planted_order() -> None:
     settings = Settings.model_validate({"embedding_model": "hashing"})
     answerer = GroundedAnswerer(settings, HashingEmbeddings())
-    *_, answer = answerer.stream(
+    answer = answerer.answer(
         "Was the council budget cancelled by the mayor?", [_doc(COUNCIL), _doc(HARBOUR, 2)]
     )
     assert isinstance(answer, Answer)
     quoted = " ".join(s.text for s in answer.sentences if s.citation_ids)
     assert "cancelled" not in quoted and "ANSWER" not in quoted and "passage>" not in quoted
     assert all("cancelled" not in c.quote for c in answer.citations)
-    *_, harbour = answerer.stream("Has the harbour authority been dissolved?", [_doc(HARBOUR)])
+    harbour = answerer.answer("Has the harbour authority been dissolved?", [_doc(HARBOUR)])
     assert isinstance(harbour, Answer)
     assert all("dissolved" not in c.quote for c in harbour.citations)
 

@@ -89,11 +89,11 @@ def _settings(backend: str, server: Any, **overrides: Any) -> Settings:
 
 
 def _run(answerer: LLMAnswerer, question: str, docs: list[Document]) -> tuple[list[str], Answer]:
-    pieces = list(answerer.stream(question, docs))
-    final = pieces[-1]
-    assert isinstance(final, Answer)
-    texts = [p for p in pieces[:-1] if isinstance(p, str)]
-    assert len(texts) == len(pieces) - 1
+    response = answerer.stream(question, docs)
+    texts = list(response)
+    assert all(isinstance(p, str) for p in texts)
+    final = response.answer()
+    assert isinstance(final, Answer) and response.text == "".join(texts)
     return texts, final
 
 

@@ -69,7 +69,7 @@ def test_brackets_in_article_text_are_not_links() -> None:
         _doc(FIELDS["article_markers"] + " The report says exports fell.", 1),
         _doc("Exports of the report fell [1] sharply, the report [2] says.", 2),
     ]
-    *_, answer = answerer.stream("What does the report cite about figures and exports?", docs)
+    answer = answerer.answer("What does the report cite about figures and exports?", docs)
     assert isinstance(answer, Answer) and not answer.abstained
     linked = [s.cite for s in answer_segments(answer) if s.cite is not None]
     own = [n for s in answer.sentences for n in s.citation_ids]

@@ -1,6 +1,12 @@
 """The answerer interface: turn a question and retrieved passages into a cited Answer.
 
-One abstract method, ``stream``; ``answer`` is built on it. Passages are LangChain
+One abstract method, ``write``: a generator that yields pieces of answer text and
+*returns* the final Answer. Callers never see that protocol: ``stream`` wraps it in an
+:class:`AnswerStream` (iterate for the text, then ``.answer()`` for the Answer, like a
+simonw/llm Response) and ``answer`` drains one. ``condense`` (a standalone version of a
+follow-up) belongs to the answerer too: rule-based here, LLM backends ask their model.
+
+Passages are LangChain
 ``Document``s whose metadata carry ``article_id``, ``chunk_id``, ``title``, ``source``,
 ``date``, ``url``, ``start``, ``end`` (offsets of the passage in the article text).
 The passage numbered [n] in an answer is ``passages[n - 1]``... as renumbered into
@@ -10,14 +16,54 @@ The passage numbered [n] in an answer is ``passages[n - 1]``... as renumbered in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 from langchain_core.documents import Document
 
-from rag.core.schema import Answer, Citation
+from rag.answering.conversation import condense_question
+from rag.core.schema import Answer, Citation, Turn
 
-#: A conversation turn: ("human" | "ai", text).
-Turn = tuple[str, str]
+__all__ = ["AnswerStream", "Answerer", "Turn", "Writing", "cite"]
+
+#: What ``Answerer.write`` is: yields text pieces, returns the Answer.
+Writing = Generator[str, None, Answer]
+
+
+class AnswerStream(Iterator[str]):
+    """An answer being written: iterate for its text pieces, then call ``answer()``.
+
+    ``answer()`` drains whatever was not read yet, so it also works on its own. ``text``
+    holds the pieces read so far.
+    """
+
+    def __init__(self, writing: Writing, source: str = "answerer") -> None:
+        self._writing = writing
+        self._source = source
+        self._answer: Answer | None = None
+        self.text = ""
+
+    def __iter__(self) -> AnswerStream:
+        return self
+
+    def __next__(self) -> str:
+        if self._answer is not None:
+            raise StopIteration
+        try:
+            piece = next(self._writing)
+        except StopIteration as done:
+            if not isinstance(done.value, Answer):
+                raise RuntimeError(f"{self._source} produced no Answer") from None
+            self._answer = done.value
+            raise StopIteration from None
+        self.text += piece
+        return piece
+
+    def answer(self) -> Answer:
+        """The final Answer (reads the rest of the text first)."""
+        for _ in self:
+            pass
+        assert self._answer is not None
+        return self._answer
 
 
 class Answerer(ABC):
@@ -26,29 +72,32 @@ class Answerer(ABC):
     name: str = "answerer"
 
     @abstractmethod
-    def stream(
+    def write(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
-        """Yield pieces of answer text as they are produced, then the final ``Answer``.
+    ) -> Writing:
+        """Yield pieces of answer text as they are produced; return the final ``Answer``.
 
         ``question`` is the standalone question (follow-ups already condensed). The
         final Answer's ``question``/``standalone_question`` are filled by the chain.
         """
 
+    def stream(
+        self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
+    ) -> AnswerStream:
+        """The answer as it is written: iterate for text, then ``.answer()``."""
+        return AnswerStream(self.write(question, passages, history), f"answerer {self.name!r}")
+
     def answer(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
     ) -> Answer:
-        final: Answer | None = None
-        for piece in self.stream(question, passages, history):
-            if isinstance(piece, Answer):
-                final = piece
-        if final is None:
-            raise RuntimeError(f"answerer {self.name!r} produced no Answer")
-        return final
+        return self.stream(question, passages, history).answer()
 
     def condense(self, question: str, history: Sequence[Turn]) -> str:
-        """A standalone version of a follow-up question; the default keeps it as is."""
-        return question
+        """A standalone version of a follow-up question (pronouns resolved by rules from
+        the previous turn); LLM answerers ask their model instead."""
+        if not history:
+            return question
+        return condense_question(question, list(history))
 
     def warm_up(self) -> None:  # noqa: B027 - optional hook, most answerers load nothing
         """Load whatever the first answer would otherwise wait for."""

@@ -1,9 +1,10 @@
 """The question-answering chain as a LangChain Runnable: condense, retrieve, answer.
 
 ``build_chain(settings).invoke({"question": ..., "chat_history": [...], "filters": {...},
-"as_of": "YYYY-MM-DD"})`` returns an :class:`~rag.core.schema.Answer`; ``stream`` yields
-answer text as it is written and then the Answer; ``batch``/``ainvoke`` come from the
-Runnable base. One chain is safe to share between threads.
+"as_of": "YYYY-MM-DD"})`` returns an :class:`~rag.core.schema.Answer`; ``respond`` returns an
+:class:`~rag.answering.base.AnswerStream` (iterate for the text as it is written, then
+``.answer()``); LangChain's ``stream`` yields the text pieces and then the Answer;
+``batch``/``ainvoke`` come from the Runnable base. One chain is safe to share between threads.
 
 ``as_of`` (default today) is the day the question is asked: temporal words ("this week",
 "in March") resolve against it into a date window retrieval keeps to, and an answer whose
@@ -19,8 +20,8 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from rag.answering import news
-from rag.answering.base import Answerer, Turn
-from rag.answering.conversation import condense_question, normalise_history
+from rag.answering.base import Answerer, AnswerStream, Turn, Writing
+from rag.answering.conversation import normalise_history
 from rag.answering.grounded import GroundedAnswerer
 from rag.core.errors import BadQuestionError
 from rag.core.runtime import elapsed_ms
@@ -92,12 +93,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def invoke(
         self, input: dict[str, Any] | str, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Answer:
-        final: Answer | None = None
-        for piece in self._run(input):
-            if isinstance(piece, Answer):
-                final = piece
-        assert final is not None
-        return final
+        return self.respond(input).answer()
 
     def stream(
         self,
@@ -105,10 +101,17 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         config: RunnableConfig | None = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
-        """Answer text pieces (str) as they are written, then the final Answer."""
-        yield from self._run(input)
+        """LangChain's stream: answer text pieces (str) as they are written, then the final
+        Answer as the last item. Python callers may prefer :meth:`respond`."""
+        response = self.respond(input)
+        yield from response
+        yield response.answer()
 
-    def _run(self, inputs: dict[str, Any] | str) -> Iterator[str | Answer]:
+    def respond(self, input: dict[str, Any] | str) -> AnswerStream:
+        """The answer as it is written: iterate for its text, then ``.answer()``."""
+        return AnswerStream(self._write(input), f"answerer {self.answerer.name!r}")
+
+    def _write(self, inputs: dict[str, Any] | str) -> Writing:
         started = time.perf_counter()
         question, history, filters, k = self._parse(inputs)
         day = news.resolve_as_of(inputs.get("as_of") if isinstance(inputs, dict) else None)
@@ -136,33 +139,23 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if not passages and window is not None and window.explicit:
             refusal = news.outside_corpus(question, window, self.engine.date_range())
             yield refusal.answer
-            yield refusal.model_copy(
+            return refusal.model_copy(
                 update={"standalone_question": shown, "timings_ms": timings, **dated}
             )
-            return
 
         t0 = time.perf_counter()
-        final: Answer | None = None
         if window is not None and news.wants_digest(query):
-            answering: Iterator[str | Answer] = iter(
-                [news.digest(query, passages, self.settings.max_answer_sentences)]
-            )
+            final = news.digest(query, passages, self.settings.max_answer_sentences)
+            yield final.answer
         else:
-            answering = self.answerer.stream(query, passages, history)
-        for piece in answering:
-            if isinstance(piece, Answer):
-                final = piece
-            else:
-                yield piece
-        if final is None:
-            raise RuntimeError(f"answerer {self.answerer.name!r} produced no Answer")
+            final = yield from self.answerer.write(query, passages, history)
         final = news.attribute(final)
         note = news.staleness_note(final, day, self.settings.staleness_days)
         if note:
             yield f" {note}"
         timings["answer_ms"] = elapsed_ms(t0)
         timings["total_ms"] = elapsed_ms(started)
-        yield final.model_copy(
+        return final.model_copy(
             update={
                 "question": question,
                 "standalone_question": shown,
@@ -174,11 +167,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         )
 
     def condense(self, question: str, history: list[Turn]) -> str:
-        if not history:
-            return question
-        if self.settings.llm != "none":
-            return self.answerer.condense(question, history)
-        return condense_question(question, history)
+        """The answerer's standalone version of a follow-up (the question without history)."""
+        return self.answerer.condense(question, history) if history else question
 
 
 def validate_question(question: Any, max_chars: int) -> str:

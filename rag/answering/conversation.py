@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rag.answering.base import Turn
 from rag.core.citations import strip_citations
+from rag.core.schema import Turn
 from rag.core.text import content_terms
 
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}

@@ -13,14 +13,14 @@ import itertools
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from langchain_core.documents import Document
 
 from rag.answering import spans
-from rag.answering.base import Answerer, Turn, cite
+from rag.answering.base import Answerer, Turn, Writing, cite
 from rag.answering.instructions import instruction_spans
 from rag.core.citations import defuse_markers, marker
 from rag.core.schema import Answer, AnswerSentence, Citation, ShortAnswer
@@ -92,19 +92,18 @@ class GroundedAnswerer(Answerer):
         spans.warm_up()
 
     # --- the answer --------------------------------------------------------------
-    def stream(
+    def write(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
+    ) -> Writing:
         choice = self.choose(question, passages)
         if not choice.sentences:
             text = abstention(question)
             yield text
-            yield Answer(
+            return Answer(
                 question=question, standalone_question=question, answer=text,
                 abstained=True, answerer=self.name,
                 sentences=[AnswerSentence(text=text, citation_ids=[], supported=True)],
             )
-            return
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         parts: list[str] = []
@@ -136,7 +135,7 @@ class GroundedAnswerer(Answerer):
             )
             yield piece if not parts else " " + piece
             parts.append(piece)
-        yield Answer(
+        return Answer(
             question=question, standalone_question=question, answer=" ".join(parts),
             citations=citations, sentences=sentences, abstained=False, answerer=self.name,
             short_answer=short,

@@ -13,13 +13,13 @@ a backend is built: ``pip install 'rag[openai]'`` / ``pip install 'rag[ollama]'`
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
-from rag.answering.base import Answerer, Turn, cite
+from rag.answering.base import Answerer, Turn, Writing, cite
 from rag.answering.instructions import without_instructions
 from rag.answering.prompts import (
     ABSTAIN_REPLY,
@@ -84,13 +84,13 @@ class LLMAnswerer(Answerer):
 
     # --- answering -----------------------------------------------------------------
 
-    def stream(
+    def write(
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
-    ) -> Iterator[str | Answer]:
+    ) -> Writing:
         if not passages:
             # Nothing to ground an answer in: do not ask the model to improvise.
             yield ABSTAIN_REPLY
-            yield Answer(
+            return Answer(
                 question=question,
                 standalone_question=question,
                 answer=ABSTAIN_REPLY,
@@ -98,7 +98,6 @@ class LLMAnswerer(Answerer):
                 abstained=True,
                 answerer=self.name,
             )
-            return
         messages = build_answer_messages(question, passages, self.max_sentences)
         renumber = Renumberer(len(passages))
         try:
@@ -113,7 +112,7 @@ class LLMAnswerer(Answerer):
         tail = renumber.flush()
         if tail:
             yield tail
-        yield self.check(question, renumber.text, renumber.order, passages)
+        return self.check(question, renumber.text, renumber.order, passages)
 
     def check(
         self, question: str, text: str, order: Sequence[int], passages: Sequence[Document]

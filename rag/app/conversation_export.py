@@ -17,10 +17,9 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from rag.answering.base import Turn
 from rag.app.render import render_answer
 from rag.app.ui_render import safe_url
-from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.core.schema import Answer, AnswerSentence, Citation, Turn
 
 
 def chat_history(answers: Sequence[Answer]) -> list[Turn]:

@@ -7,6 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+#: A conversation turn: ("human" | "ai", text).
+Turn = tuple[str, str]
+
 
 @dataclass(frozen=True)
 class Article:

@@ -17,8 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from rag.answering.base import Turn
-from rag.core.schema import Answer
+from rag.core.schema import Answer, Turn
 
 Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 2000

@@ -232,15 +232,11 @@ def _stream(
     }
     if choice.get("as_of"):
         inputs["as_of"] = choice["as_of"]
-    text = ""
-    final: Answer | None = None
     try:
-        for piece in chain.stream(inputs):
-            if isinstance(piece, Answer):
-                final = piece
-            else:
-                text += piece
-                placeholder.html(streaming_html(text))
+        response = chain.respond(inputs)
+        for _ in response:
+            placeholder.html(streaming_html(response.text))
+        final = response.answer()
     except BadQuestionError as exc:
         placeholder.empty()
         _refuse(exc)

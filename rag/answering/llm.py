@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from pydantic import SecretStr
 
 from rag.answering.base import Answerer, Turn, Writing, cite
-from rag.answering.instructions import without_instructions
+from rag.answering.instructions import instruction_spans, without_instructions
 from rag.answering.prompts import (
     ABSTAIN_REPLY,
     build_answer_messages,
@@ -31,6 +31,10 @@ from rag.core.citations import INVALID, Renumberer, cited_numbers, strip_citatio
 from rag.core.errors import BackendError
 from rag.core.schema import Answer, AnswerSentence, Citation
 from rag.indexing.splitting import sentence_spans
+
+# How much better a claim must match an article's planted orders than its reporting to
+# count as repeating them (scores are 0..1; a faithful claim matches the reporting).
+_PLANTED_MARGIN = 0.1
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -139,7 +143,8 @@ class LLMAnswerer(Answerer):
             evidence = "\n".join(evidence_of[i] for i in ids)
             score = self.judge.score(claim, evidence) if ids else 0.0
             supported = bool(ids) and not invalid and score >= self.support_threshold
-            planted = not supported and self._planted(claim, [cited[i] for i in ids])
+            planted = self._planted(claim, [cited[i] for i in ids], score)
+            supported = supported and not planted
             pair_scores = {i: self.judge.score(claim, evidence_of[i]) for i in ids}
             for i in ids:
                 contributes = pair_scores[i] >= self.support_threshold or (
@@ -168,13 +173,17 @@ class LLMAnswerer(Answerer):
             answerer=self.name,
         )
 
-    def _planted(self, claim: str, docs: Sequence[Document]) -> bool:
-        """Would the claim pass on the cited text if its planted orders counted? Then the
-        answer repeats an instruction an article gave the model (the UI marks it)."""
-        if not docs or all(without_instructions(d.page_content) == d.page_content for d in docs):
+    def _planted(self, claim: str, docs: Sequence[Document], clean_score: float) -> bool:
+        """Does the claim repeat an order planted in the cited text? Then it is marked
+        (the UI warns) and unsupported: it passes on the planted sentences and clearly
+        better than on the cited text without them (the article's reporting)."""
+        planted = "\n".join(
+            doc.page_content[a:b] for doc in docs for a, b in instruction_spans(doc.page_content)
+        )
+        if not planted:
             return False
-        raw = "\n".join(d.page_content for d in docs)
-        return self.judge.score(claim, raw) >= self.support_threshold
+        score = self.judge.score(claim, planted)
+        return score >= self.support_threshold and score > clean_score + _PLANTED_MARGIN
 
     def _needed(self, claim: str, cid: int, ids: list[int], evidence_of: dict[int, str]) -> bool:
         """For a claim drawn from several passages: does dropping ``cid`` lose support?"""

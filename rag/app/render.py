@@ -49,7 +49,11 @@ def render_answer(answer: Answer, markdown: bool = False) -> str:
     flagged = answer.unsupported
     if flagged:
         lines.append("Unsupported (not backed by the cited passages):")
-        lines += [f"  ! {s.text}" for s in flagged]
+        lines += [
+            f"  ! {s.text}"
+            + (" (repeats an instruction planted in a cited article)" if s.planted else "")
+            for s in flagged
+        ]
         lines.append("")
     if answer.citations:
         lines.append("## Sources" if markdown else "Sources:")

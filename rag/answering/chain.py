@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from rag.answering import news
+from rag.answering import agreement, news
 from rag.answering.base import Answerer, AnswerStream, Turn, Writing
 from rag.answering.conversation import normalise_history
 from rag.answering.grounded import GroundedAnswerer
@@ -149,7 +149,10 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             yield final.answer
         else:
             final = yield from self.answerer.write(query, passages, history)
-        final = news.attribute(final)
+        before = final.answer
+        final = news.attribute(agreement.check(query, final, passages))
+        if final.answer != before:
+            yield final.answer[len(before) :]  # "Sources disagree: ..."
         note = news.staleness_note(final, day, self.settings.staleness_days)
         if note:
             yield f" {note}"

@@ -191,6 +191,42 @@ def ask(
 
 
 @app.command()
+def timeline(
+    query: Annotated[str, typer.Argument(help="The story, e.g. 'port strike Valencia'.")],
+    as_json: JsonFlag = False,
+    index_dir: IndexDir = None,
+    as_of: AsOf = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (default: --as-of).")
+    ] = None,
+    source: Source = None,
+    k: Annotated[int | None, typer.Option("--k", help="Articles to show (default 12).")] = None,
+) -> None:
+    """A story over time: the matching articles' key sentences by day, each cited."""
+    from rag.answering.timeline import build_timeline
+    from rag.app.render import render_timeline
+
+    day = _as_of(as_of)
+    settings = command_settings(index_dir=index_dir)
+    try:
+        result = build_timeline(settings).invoke(
+            {
+                "query": query, "as_of": day, "date_from": date_from, "date_to": date_to,
+                "k": k, "filters": {"sources": source or None},
+            }
+        )
+    except (RagError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        typer.echo(render_timeline(result))
+
+
+@app.command()
 def chat(
     index_dir: IndexDir = None,
     source: Source = None,

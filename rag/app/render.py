@@ -10,7 +10,8 @@ from __future__ import annotations
 import textwrap
 
 from rag.answering.news import cited_with_sources, conflict_sentence, describe_window
-from rag.core.dates import pretty_day
+from rag.answering.timeline import Timeline
+from rag.core.dates import pretty_day, pretty_span
 from rag.core.schema import Answer
 
 
@@ -83,3 +84,36 @@ def wrap_lines(text: str, width: int) -> str:
             break_long_words=False, break_on_hyphens=False,
         )
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def render_timeline(timeline: Timeline, markdown: bool = False) -> str:
+    """Days oldest first, each article's key sentence cited, then the sources."""
+    span = pretty_span(timeline.date_from, timeline.date_to) if timeline.date_from else (
+        f"up to {pretty_day(timeline.date_to)}"
+    )
+    lines = [f"Timeline: {timeline.query} ({span}; as of {pretty_day(timeline.as_of)})", ""]
+    if not timeline.days:
+        lines.append("No indexed article matches it in these dates.")
+    for group in timeline.days:
+        lines.append(f"## {pretty_day(group.date) if group.date else 'Undated'}"
+                     if markdown else (pretty_day(group.date) if group.date else "Undated"))
+        for entry in group.entries:
+            marks = []
+            if entry.versions:
+                marks.append(f"{len(entry.versions) + 1} versions")
+            if entry.conflicts_with:
+                others = ", ".join(f"[{n}]" for n in entry.conflicts_with)
+                marks.append(f"disagrees with {others}")
+            tail = f" ({'; '.join(marks)})" if marks else ""
+            outlet = f" — {entry.outlet}" if entry.outlet else ""
+            lines.append(f"  [{entry.citation.id}] {entry.sentence}{outlet}{tail}")
+        lines.append("")
+    entries = timeline.entries
+    if entries:
+        lines.append("Sources:")
+        for entry in sorted(entries, key=lambda e: e.citation.id):
+            meta = ", ".join(x for x in (entry.outlet, entry.date) if x)
+            lines.append(f"[{entry.citation.id}] {entry.title}" + (f" ({meta})" if meta else ""))
+            if entry.citation.url:
+                lines.append(f"    {entry.citation.url}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -199,7 +199,15 @@ def _run_case(
         latency_ms=round(latency, 1),
         timings_ms=answer.timings_ms,
         retrieval=retrieval,
+        conflicts=[c.model_dump() for c in answer.conflicts],
+        corroborating_outlets=(
+            answer.corroboration.count if answer.corroboration is not None else 0
+        ),
     )
+    if "expect_conflict" in case.extra:
+        result["expect_conflict"] = bool(case.extra["expect_conflict"])
+        result["single_source"] = bool(case.extra.get("single_source"))
+        result["conflict_kind"] = str(case.extra.get("conflict_kind") or "")
     return result
 
 
@@ -321,7 +329,42 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "n_abstained": sum(1 for r in ok if r["abstained"]),
         "errors": len(results) - len(ok),
     }
+    summary |= conflict_scores(ok)
     return {k: _round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}
+
+
+def conflict_scores(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Conflict precision and recall, and the false-alarm rate on agreeing sources, over
+    cases that say whether their sources disagree (``expect_conflict``); {} otherwise."""
+    judged = [r for r in results if r.get("expect_conflict") is not None]
+    if not judged:
+        return {}
+    flagged = [r for r in judged if r.get("conflicts")]
+    true = [r for r in flagged if r["expect_conflict"]]
+    expected = [r for r in judged if r["expect_conflict"]]
+    agreeing = [r for r in judged if not r["expect_conflict"] and not r.get("single_source")]
+    single = [r for r in judged if r.get("single_source")]
+    kinds = sorted({r.get("conflict_kind") or "" for r in expected})
+    return {
+        "conflict_precision": len(true) / len(flagged) if flagged else None,
+        "conflict_recall": len(true) / len(expected) if expected else None,
+        "conflict_false_alarm_rate": (
+            sum(1 for r in agreeing if r.get("conflicts")) / len(agreeing) if agreeing else None
+        ),
+        "conflict_single_source_alarms": sum(1 for r in single if r.get("conflicts")),
+        "conflict_recall_by_kind": {
+            kind: round(
+                sum(1 for r in expected if r.get("conflict_kind") == kind and r.get("conflicts"))
+                / sum(1 for r in expected if r.get("conflict_kind") == kind), 4,
+            )
+            for kind in kinds
+        },
+        "corroboration_2plus_rate_agreeing": (
+            sum(1 for r in agreeing if r.get("corroborating_outlets", 0) >= 2) / len(agreeing)
+            if agreeing else None
+        ),
+        "n_conflict_cases": len(judged),
+    }
 
 
 def by_kind(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,305 @@
+"""Agreement and conflict between sources on the thing a question asks.
+
+The question says what kind of value it wants: "how many" a number (of the noun it names),
+"who" a person, "where" a place, "when" a date, "did/was/is ..." yes or no. Each article
+the answer draws on (its retrieved passages) gives at most one value: from its sentence
+that shares most with the question and holds a value of that kind not already in the
+question. Articles whose values differ conflict; articles giving the main value (the one
+in the answer's first cited sentence) corroborate it, and their distinct outlets are
+counted. The same check runs on any answerer's output: it reads the citations and the
+retrieved passages, not the answerer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+
+from rag.answering.base import cite
+from rag.core.schema import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Conflict,
+    ConflictValue,
+    Corroboration,
+)
+from rag.core.text import content_terms
+from rag.indexing.splitting import sentence_spans
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December"
+)
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    "fifty|hundred|thousand|dozen"
+)
+_ASKS: list[tuple[str, re.Pattern[str]]] = [
+    ("number", re.compile(r"^\s*(how many|how much|what (?:number|percentage|share))\b", re.I)),
+    ("date", re.compile(r"^\s*(when|(?:on )?what (?:day|date))\b", re.I)),
+    ("place", re.compile(r"^\s*(where|in (?:what|which) (?:city|town|country|place))\b", re.I)),
+    ("person", re.compile(r"^\s*(who|whom)\b", re.I)),
+    ("yes/no", re.compile(r"^\s*(did|does|do|is|was|were|are|has|have|had|will|can)\b", re.I)),
+]
+_NUMBER = re.compile(rf"(?<![\w.])(\d[\d,]*(?:\.\d+)?|{_NUMBER_WORDS})(?![\w])", re.I)
+_DATE = re.compile(
+    rf"\b(\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}})(?:,? (?:19|20)\d\d)?\b"
+)
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
+_PLACE = re.compile(
+    r"\b(?:in|near|at|outside|to|from|host(?:ed)?|chose)\s+(?:the\s+)?"
+    r"(?P<place>[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)"
+)
+_NEGATION = re.compile(r"\b(not|no|never|n't|neither|nor|without)\b|n't\b", re.I)
+# Verbs whose opposite answers a yes/no question the other way.
+_OPPOSITES = [
+    ("approv", "reject"), ("accept", "reject"), ("accept", "declin"), ("rais", "cut"),
+    ("rais", "lower"), ("open", "close"), ("win", "lost"), ("won", "lost"),
+    ("confirm", "deni"), ("pass", "fail"), ("increas", "decreas"), ("allow", "ban"),
+]
+_MIN_OVERLAP = 0.34
+
+
+@dataclass
+class _Reading:
+    """What one article says: its value, in which sentence."""
+
+    article_id: str
+    outlet: str
+    date: str
+    value: str
+    key: str  # the value normalised for comparison
+    passage: Document
+    start: int
+    end: int
+
+
+def asked_kind(question: str) -> str | None:
+    """number, date, place, person or yes/no; None for other questions."""
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def check(question: str, answer: Answer, passages: Sequence[Document]) -> Answer:
+    """The answer with ``conflicts``, ``corroboration`` and, when sources disagree, the
+    sentence saying so (its citations added to the answer's)."""
+    kind = asked_kind(question)
+    if kind is None or answer.abstained or not answer.citations:
+        return answer
+    readings = _readings(kind, question, answer, passages)
+    if not readings:
+        return answer
+    main = _main_key(answer, readings)
+    groups: dict[str, list[_Reading]] = {}
+    for reading in readings:
+        groups.setdefault(reading.key, []).append(reading)
+    cited = {c.article_id: c.id for c in answer.citations}
+    update: dict[str, object] = {}
+    agreeing = groups.get(main, [])
+    if agreeing:
+        update["corroboration"] = Corroboration(
+            outlets=list(dict.fromkeys(r.outlet or r.article_id for r in agreeing)),
+            citation_ids=sorted({cited[r.article_id] for r in agreeing if r.article_id in cited}),
+            claim=agreeing[0].value,
+        )
+    if len(groups) >= 2:
+        citations = list(answer.citations)
+        ids = {r.article_id: _citation_for(r, citations) for r in readings}
+        conflict = Conflict(kind=kind, values=_sides(groups, ids))
+        from rag.answering.news import conflict_sentence
+
+        text = conflict_sentence(answer.model_copy(update={"conflicts": [conflict]}))
+        numbers = [i for value in conflict.values for i in value.citation_ids]
+        update |= {
+            "citations": citations,
+            "conflicts": [conflict],
+            "answer": f"{answer.answer} {text}",
+            "sentences": [*answer.sentences, AnswerSentence(text=text, citation_ids=numbers)],
+        }
+    return answer.model_copy(update=update)
+
+
+def conflicting_pairs(items: Sequence[tuple[int, str, str]]) -> list[tuple[int, int]]:
+    """(id, id) pairs of sentences from different outlets that give different values of
+    the same kind next to the same words (for the timeline): e.g. '41 people died' and
+    '29 people died'."""
+    found: list[tuple[int, int]] = []
+    for i, (a_id, a_text, a_outlet) in enumerate(items):
+        for b_id, b_text, b_outlet in items[i + 1 :]:
+            if a_outlet == b_outlet:
+                continue
+            if _disagree(a_text, b_text):
+                found.append((a_id, b_id))
+    return found
+
+
+# --- reading values ----------------------------------------------------------------------
+def _readings(
+    kind: str, question: str, answer: Answer, passages: Sequence[Document]
+) -> list[_Reading]:
+    q_terms = set(content_terms(question))
+    unit = _unit(question) if kind == "number" else ""
+    cited = {c.article_id: c for c in answer.citations}
+    by_article: dict[str, list[Document]] = {}
+    for passage in passages:
+        by_article.setdefault(str(passage.metadata.get("article_id", passage.id)), []).append(
+            passage
+        )
+    readings = []
+    for article_id, docs in by_article.items():
+        best: tuple[float, _Reading] | None = None
+        for passage in docs:
+            for start, end in sentence_spans(passage.page_content):
+                sentence = passage.page_content[start:end]
+                overlap = _overlap(q_terms, sentence)
+                if overlap < _MIN_OVERLAP:
+                    continue
+                value = _value(kind, sentence, question, unit)
+                if value is None:
+                    continue
+                citation = cited.get(article_id)
+                bonus = 0.5 if citation is not None and citation.quote.strip() in sentence else 0
+                score = overlap + bonus
+                if best is None or score > best[0]:
+                    meta = passage.metadata
+                    best = (score, _Reading(
+                        article_id, str(meta.get("source") or ""), str(meta.get("date") or ""),
+                        value[0], value[1], passage, start, end,
+                    ))
+        if best is not None:
+            readings.append(best[1])
+    return readings
+
+
+def _overlap(q_terms: set[str], sentence: str) -> float:
+    if not q_terms:
+        return 0.0
+    terms = set(content_terms(sentence))
+    return len(q_terms & terms) / len(q_terms)
+
+
+def _unit(question: str) -> str:
+    """The noun a 'how many' question counts ('people' in 'How many people died?')."""
+    if re.search(r"\b(percentage|percent)\b", question, re.I):
+        return "percent"
+    match = re.search(r"\bhow (?:many|much)\s+(?:\w+\s+)?(\w+)", question, re.I)
+    if not match:
+        return ""
+    words = re.findall(r"\w+", question[match.start():])[2:4]
+    terms = [t for w in words for t in content_terms(w)]
+    return terms[0] if terms else ""
+
+
+def _value(kind: str, sentence: str, question: str, unit: str) -> tuple[str, str] | None:
+    """(value as written, comparison key) of the kind asked, not already in the question."""
+    asked = question.lower()
+    if kind == "number":
+        for match in _NUMBER.finditer(sentence):
+            after = content_terms(sentence[match.end() : match.end() + 40])[:3]
+            if unit and not any(t.startswith(unit[:4]) or unit.startswith(t) for t in after):
+                continue
+            text = match.group(1)
+            if text.lower() in asked:
+                continue
+            return text, text.replace(",", "").lower()
+        return None
+    if kind == "date":
+        day = _DATE.search(sentence)
+        if day and day.group(0).lower() not in asked:
+            return day.group(0), " ".join(sorted(day.group(1).lower().split()))
+        return None
+    if kind == "place":
+        for match in _PLACE.finditer(sentence):
+            place = match.group("place")
+            if place.lower() not in asked:
+                return place, place.lower()
+        return None
+    if kind == "person":
+        for match in _NAME.finditer(sentence):
+            name = match.group(0)
+            if name.split()[0] in {"The", "A", "An"} or name.lower() in asked:
+                continue
+            if any(w.lower() in asked for w in name.split()):
+                continue
+            return name, name.split()[-1].lower()
+        return None
+    return _polarity(sentence, question)
+
+
+def _polarity(sentence: str, question: str) -> tuple[str, str] | None:
+    """('yes'|'no', key) for a sentence about the question's verb; None when off topic."""
+    q_stems = content_terms(question)
+    s_stems = content_terms(sentence)
+    verb_hit = False
+    flipped = False
+    for q in q_stems:
+        for s in s_stems:
+            if s.startswith(q[:4]) or q.startswith(s[:4]):
+                verb_hit = True
+            for a, b in _OPPOSITES:
+                if (q.startswith(a) and s.startswith(b)) or (q.startswith(b) and s.startswith(a)):
+                    flipped = True
+    if not (verb_hit or flipped):
+        return None
+    negative = bool(_NEGATION.search(sentence)) != flipped
+    return ("no", "no") if negative else ("yes", "yes")
+
+
+def _disagree(a: str, b: str) -> bool:
+    """Two sentences giving different numbers next to the same noun."""
+    a_counts = _counted(a)
+    b_counts = _counted(b)
+    return any(noun in b_counts and b_counts[noun] != value for noun, value in a_counts.items())
+
+
+def _counted(sentence: str) -> dict[str, str]:
+    found = {}
+    for match in re.finditer(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s+(\w+)", sentence):
+        noun = content_terms(match.group(2))
+        if noun and not re.match(r"(19|20)\d\d$", match.group(1)):
+            found[noun[0]] = match.group(1).replace(",", "")
+    return found
+
+
+# --- assembling ----------------------------------------------------------------------------
+def _main_key(answer: Answer, readings: list[_Reading]) -> str:
+    """The value the answer leads with: that of the article its first sentence cites."""
+    by_id = {c.id: c for c in answer.citations}
+    for sentence in answer.sentences:
+        for number in sentence.citation_ids:
+            citation = by_id.get(number)
+            if citation is None:
+                continue
+            for reading in readings:
+                if reading.article_id == citation.article_id:
+                    return reading.key
+    return readings[0].key
+
+
+def _citation_for(reading: _Reading, citations: list[Citation]) -> int:
+    """The citation number of the reading's article, adding one quoting its sentence."""
+    for citation in citations:
+        if citation.article_id == reading.article_id:
+            return citation.id
+    number = max((c.id for c in citations), default=0) + 1
+    citations.append(cite(number, reading.passage, reading.start, reading.end))
+    return number
+
+
+def _sides(groups: dict[str, list[_Reading]], ids: dict[str, int]) -> list[ConflictValue]:
+    """One side per value, newest report first."""
+    sides = []
+    for readings in groups.values():
+        readings = sorted(readings, key=lambda r: r.date, reverse=True)
+        sides.append(ConflictValue(
+            value=readings[0].value,
+            citation_ids=sorted({ids[r.article_id] for r in readings}),
+            outlets=[r.outlet for r in readings],
+            dates=[r.date for r in readings],
+        ))
+    return sorted(sides, key=lambda s: max(s.dates, default=""), reverse=True)

@@ -7,6 +7,7 @@ typer's runner unless a real process is what the finding needs (a crash of Chrom
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -119,3 +120,254 @@ def test_21_invalid_filters_are_refused_with_a_clear_message(
         build_retriever(indexed, filters=filters)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=message):
         build_chain(indexed).invoke({"question": "What erupted?", "filters": filters})
+
+
+# --- 2: --prune and lines that could not be parsed --------------------------------
+def _rows(n: int) -> list[dict[str, str]]:
+    return [
+        {"id": f"a{i}", "title": f"Story {i}", "text": f"Story number {i} about harbour {i}."}
+        for i in range(n)
+    ]
+
+
+def test_2_prune_keeps_an_article_whose_line_became_unparseable(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    path = tmp_path / "feed.jsonl"
+    rows = _rows(3)
+    lines = [json.dumps(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    assert ingest([path], hashing_settings).added == 3
+    lines[1] = lines[1][:-1] + "x"  # one stray character: the line no longer parses
+    path.write_text("\n".join(lines) + "\n")
+    summary = ingest([path], hashing_settings, prune=True)
+    assert summary.removed == 0
+    assert set(stored(hashing_settings)) == {"a0", "a1", "a2"}
+    messages = [str(p) for p in summary.problems]
+    assert any(":2: malformed JSON" in m for m in messages), messages
+    assert any("not pruned: 1 indexed article" in m for m in messages), messages
+    # Fixed, and a line really removed: now it is pruned.
+    path.write_text("\n".join(json.dumps(r) for r in rows[:2]) + "\n")
+    summary = ingest([path], hashing_settings, prune=True)
+    assert summary.removed == 1 and summary.ok
+    assert set(stored(hashing_settings)) == {"a0", "a1"}
+
+
+def test_2_prune_keeps_a_file_that_could_not_be_read(
+    indexed: Settings, corpus: Path
+) -> None:
+    (corpus / "budget.md").write_bytes(b"---\ntitle: Budget\n---\n\nCaf\xe9 bad bytes\n")
+    summary = ingest([corpus], indexed, prune=True)
+    assert summary.removed == 0
+    assert any("not valid UTF-8" in str(p) for p in summary.problems)
+    assert len(stored(indexed)) == 3
+
+
+# --- 3: --prune does not depend on the working directory ---------------------------
+def test_3_prune_from_another_folder_keeps_articles_of_other_paths(
+    tmp_path: Path, hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    write_article(one / "corpA", "a.md", "Dam opens", "The new dam opened on Tuesday.")
+    write_article(two / "corpB", "b.md", "Bridge closes", "The old bridge closed for repairs.")
+    monkeypatch.chdir(one)
+    assert ingest([Path("corpA")], hashing_settings).added == 1
+    monkeypatch.chdir(two)
+    summary = ingest([Path("corpB")], hashing_settings, prune=True)
+    assert summary.removed == 0 and summary.added == 1
+    assert len(stored(hashing_settings)) == 2
+    # The CLI, from a third folder, with the paths given relative to it.
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["ingest", "--prune", "-q", "two/corpB"], env=env_for(hashing_settings)
+    )
+    assert result.exit_code == 0, result.output
+    assert "0 removed" in result.stdout
+    # A file really gone under the given path is still pruned, from any folder.
+    (one / "corpA" / "a.md").unlink()
+    monkeypatch.chdir(two)
+    summary = ingest([one / "corpA"], hashing_settings, prune=True)
+    assert summary.removed == 1
+    assert len(stored(hashing_settings)) == 1
+
+
+# --- 4: an id reused by another file ----------------------------------------------
+def test_4_an_id_reused_by_another_file_is_a_conflict(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    first = write_article(tmp_path / "a", "one.md", "Mayor resigns",
+                          "The mayor resigned on Monday.", id="story-1")
+    second = write_article(tmp_path / "b", "two.md", "Port strike",
+                           "Dock workers went on strike.", id="story-1")
+    assert ingest([first], hashing_settings).added == 1
+    summary = ingest([second], hashing_settings)
+    assert summary.updated == 0 and summary.added == 0
+    message = str(summary.problems[0])
+    assert str(first) in message and str(second) in message and "--replace" in message
+    assert "mayor resigned" in (stored(hashing_settings)["story-1"] or "")
+    result = runner.invoke(app, ["ingest", "-q", str(second)], env=env_for(hashing_settings))
+    assert result.exit_code == 1 and "--replace" in result.stderr
+    # The deliberate case.
+    result = runner.invoke(
+        app, ["ingest", "-q", "--replace", str(second)], env=env_for(hashing_settings)
+    )
+    assert result.exit_code == 0 and "1 updated" in result.stdout
+    assert "Dock workers" in (stored(hashing_settings)["story-1"] or "")
+
+
+def test_4_a_moved_or_identical_article_is_not_a_conflict(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    first = write_article(tmp_path / "a", "one.md", "Mayor resigns",
+                          "The mayor resigned on Monday.", id="story-1")
+    assert ingest([first], hashing_settings).added == 1
+    copy = tmp_path / "b" / "copy.md"
+    copy.parent.mkdir()
+    shutil.copy(first, copy)
+    assert ingest([copy], hashing_settings).ok  # same text: nothing is replaced
+    moved = tmp_path / "c" / "moved.md"
+    moved.parent.mkdir()
+    first.rename(moved)
+    moved.write_text(moved.read_text().replace("Monday", "Tuesday"))
+    summary = ingest([moved], hashing_settings)  # moved and edited: its old file is gone
+    assert summary.updated == 1 and summary.ok
+
+
+# --- 1: --rebuild with a mistyped path --------------------------------------------
+def _passages(settings: Settings) -> set[str]:
+    index = ArticleIndex(settings, make_embeddings(settings))
+    return {i for ids, _, _ in index.all_passages() for i in ids}
+
+
+def test_1_rebuild_from_a_mistyped_path_keeps_the_index(
+    indexed: Settings, corpus: Path, tmp_path: Path
+) -> None:
+    before = stored(indexed)
+    typo = tmp_path / "artciles"
+    result = runner.invoke(app, ["ingest", "--rebuild", "-q", str(typo)], env=env_for(indexed))
+    assert result.exit_code == 1
+    assert "refusing to --rebuild" in result.stderr and str(typo) in result.stderr
+    assert "Traceback" not in result.output
+    assert stored(indexed) == before
+    # A folder with nothing readable in it: refused the same way.
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    shutil.copy(HOSTILE / "binary.txt", junk / "binary.txt")
+    result = runner.invoke(app, ["ingest", "--rebuild", "-q", str(junk)], env=env_for(indexed))
+    assert result.exit_code == 1 and "refusing to --rebuild" in result.stderr
+    assert stored(indexed) == before
+
+
+def test_1_a_failed_rebuild_leaves_the_old_index_answering(
+    indexed: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.indexing import ingest as ingest_module
+
+    before, passages = stored(indexed), _passages(indexed)
+    write_article(corpus, "extra.md", "Tram line opens", "The tram line opened on Sunday.")
+
+    def fail(*args: object) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(ingest_module._Ingestion, "_write_group", fail)
+    with pytest.raises(Exception, match="Input/output error"):
+        ingest([corpus], indexed, rebuild=True)
+    monkeypatch.undo()
+    assert stored(indexed) == before and _passages(indexed) == passages
+    # The next rebuild completes and leaves nothing of the failed one behind.
+    summary = ingest([corpus], indexed, rebuild=True)
+    assert summary.added == 4 and summary.ok
+    assert len(stored(indexed)) == 4
+    from rag.indexing.store import make_client
+
+    names = {c.name for c in make_client(indexed, create=False).list_collections()}
+    assert names == {indexed.collection, indexed.collection + "__articles"}
+
+
+@pytest.mark.parametrize("stop_at", [1, 2, 3, 4])
+def test_1_a_rebuild_killed_during_its_swap_is_finished_or_undone(
+    indexed: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int
+) -> None:
+    """Stop the swap before its n-th rename; the next ingest leaves a whole index, old or
+    new, never a mix (its records and passages agree)."""
+    from chromadb.api.models.Collection import Collection
+
+    (corpus / "football.md").unlink()
+    write_article(corpus, "extra.md", "Tram line opens", "The tram line opened on Sunday.")
+    renames = 0
+    real_modify = Collection.modify
+
+    def modify(self: Collection, *args: object, **kwargs: object) -> None:
+        nonlocal renames
+        if "name" in kwargs:
+            renames += 1
+            if renames == stop_at:
+                raise KeyboardInterrupt  # as a kill would, mid-swap
+        real_modify(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Collection, "modify", modify)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([corpus], indexed, rebuild=True)
+    monkeypatch.undo()
+    ingest([corpus / "volcano.md"], indexed)  # any later ingest finishes the swap first
+    index = ArticleIndex(indexed, make_embeddings(indexed))
+    records = index.records()
+    old = {"Volcano erupts in Iceland", "Parliament passes budget", "Local club wins the cup"}
+    new = {"Volcano erupts in Iceland", "Parliament passes budget", "Tram line opens"}
+    assert {r.title for r in records.values()} in (old, new)
+    wanted = {c for r in records.values() for c in r.chunk_ids}
+    assert wanted == _passages(indexed)
+
+
+# --- 5: feedback appends on a full disk -------------------------------------------
+def _feedback_record(n: int):  # type: ignore[no-untyped-def]
+    from rag.core.schema import Answer
+    from rag.evaluation.feedback import FeedbackRecord
+
+    answer = Answer(question=f"Question {n}?", standalone_question=f"Question {n}?",
+                    answer="An answer " + "x" * 500 + ".")
+    return FeedbackRecord.from_answer(answer, [], "up", f"comment {n}")
+
+
+def test_5_feedback_on_a_full_disk_leaves_no_partial_line(tmp_path: Path) -> None:
+    import errno
+
+    from rag.evaluation.feedback import append_feedback, read_feedback
+
+    from .test_hostile_index import mounted
+
+    disk = tmp_path / "tiny-disk"
+    disk.mkdir()
+    path = disk / "feedback.jsonl"
+    with mounted("-t", "tmpfs", "-o", "size=8k", "tmpfs", str(disk)):
+        (disk / "filler").write_bytes(b"x" * 4096)  # one of the two pages
+        written = 0
+        with pytest.raises(OSError) as failed:
+            for n in range(20):
+                append_feedback(path, _feedback_record(n))
+                written += 1
+        assert failed.value.errno == errno.ENOSPC and "disk is full" in str(failed.value)
+        assert path.read_bytes().endswith(b"\n")  # whole lines only
+        (disk / "filler").unlink()
+        append_feedback(path, _feedback_record(99))
+        records = list(read_feedback(path))
+    assert [r.comment for r in records] == [f"comment {n}" for n in range(written)] + [
+        "comment 99"
+    ]
+
+
+def test_5_a_line_torn_by_a_crash_is_skipped_and_never_swallows_the_next(
+    tmp_path: Path,
+) -> None:
+    from rag.evaluation.feedback import append_feedback, read_feedback
+
+    path = tmp_path / "feedback.jsonl"
+    append_feedback(path, _feedback_record(1))
+    whole = path.read_bytes()
+    path.write_bytes(whole + whole[:200])  # a crash in the middle of the second append
+    assert [r.comment for r in read_feedback(path)] == ["comment 1"]  # torn last line
+    append_feedback(path, _feedback_record(3))
+    assert [r.comment for r in read_feedback(path)] == ["comment 1", "comment 3"]
+    path.write_bytes(path.read_bytes() + b'{"rating": "sideways"}\n')
+    with pytest.raises(ValueError, match=":4: not a feedback record"):
+        list(read_feedback(path))  # a whole line that is wrong is still an error

@@ -40,6 +40,12 @@ def ingest(
             help="Follow symbolic links that lead out of the given folders (else reported).",
         ),
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            help="Let an article take the id of one indexed from another file (else refused)."
+        ),
+    ] = False,
     index_dir: IndexDir = None,
     as_json: JsonFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -62,7 +68,7 @@ def ingest(
 
     try:
         summary = run_ingest(
-            paths, settings, prune=prune, rebuild=rebuild, progress=progress,
+            paths, settings, prune=prune, rebuild=rebuild, replace=replace, progress=progress,
             follow_links=follow_links,
         )
     except RagError as exc:

@@ -73,8 +73,9 @@ class UploadResult:
 
     def _renamed(self, problem: Problem) -> Problem:
         for saved, shown in self.names.items():
-            if problem.origin == saved or problem.origin.startswith(saved + ":"):
-                return Problem(shown + problem.origin[len(saved) :], problem.message)
+            for form in (saved, os.path.abspath(saved)):  # ingest reports absolute paths
+                if problem.origin == form or problem.origin.startswith(form + ":"):
+                    return Problem(shown + problem.origin[len(form) :], problem.message)
         return problem
 
 

@@ -18,7 +18,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -177,32 +177,67 @@ class _Pending:
     stale: list[str] = field(default_factory=list)
 
 
-def read_articles(
-    paths: Iterable[Path], follow_links: bool = False
-) -> tuple[list[Article], list[Problem]]:
+@dataclass
+class Reading:
+    """What one run read: its articles, its problems, and where it looked.
+
+    ``roots`` are the paths given, absolute: prune looks only under them. ``partial``
+    holds files that could not be read whole (a bad line, a bad encoding): their
+    articles are kept, since a line that failed to parse is not a line that is gone.
+    Article origins are absolute, so they mean the same from any working directory.
+    """
+
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)
+    partial: set[str] = field(default_factory=set)
+
+    @property
+    def origins(self) -> set[str]:
+        return {a.origin for a in self.articles}
+
+    def covers(self, origin: str) -> bool:
+        """True when ``origin`` (absolute) lies under one of the paths of this run."""
+        return any(origin == root or origin.startswith(root.rstrip(os.sep) + os.sep)
+                   for root in self.roots)
+
+
+def absolute(origin: str) -> str:
+    """An origin as an absolute path, symlinks kept (records of older versions hold
+    paths relative to the folder ingest ran in; those resolve against this one)."""
+    return os.path.abspath(origin) if origin else ""
+
+
+def read_articles(paths: Iterable[Path], follow_links: bool = False) -> Reading:
     """Load every file; a repeated id with other text is a problem, not a silent overwrite."""
+    paths = list(paths)
     articles: dict[str, Article] = {}
-    problems: list[Problem] = []
+    reading = Reading(roots=[absolute(str(p)) for p in paths])
     for item in iter_files(paths, follow_links):
         if isinstance(item, Problem):
-            problems.append(item)
+            reading.problems.append(item)
             continue
+        where = absolute(str(item))
         for loaded in load_path(item):
             if isinstance(loaded, Problem):
-                problems.append(loaded)
-            elif loaded.id in articles:
+                reading.problems.append(loaded)
+                reading.partial.add(where)
+                continue
+            loaded = replace(loaded, origin=where)
+            if loaded.id in articles:
                 first = articles[loaded.id]
                 if first.text != loaded.text or first.title != loaded.title:
-                    problems.append(
+                    reading.problems.append(
                         Problem(
-                            loaded.origin,
+                            str(item),
                             f"id {loaded.id!r} is used again with different text (first in "
                             f"{first.origin}); give each article its own id",
                         )
                     )
             else:
                 articles[loaded.id] = loaded
-    return list(articles.values()), problems
+    reading.articles = list(articles.values())
+    return reading
 
 
 def ingest(
@@ -211,6 +246,7 @@ def ingest(
     *,
     prune: bool = False,
     rebuild: bool = False,
+    replace: bool = False,
     embeddings: PassageEmbeddings | None = None,
     progress: ProgressCallback | None = None,
     follow_links: bool = False,
@@ -218,21 +254,30 @@ def ingest(
     """Index the articles under ``paths``; see the module docstring for the rules.
 
     Symbolic links out of the given folders are reported, not followed, unless
-    ``follow_links``.
+    ``follow_links``. ``replace`` lets an article take the id of one indexed from
+    another file that still exists; without it that is a conflict, refused with a
+    message naming both files.
     """
     started = time.perf_counter()
-    articles, problems = read_articles([Path(p) for p in paths], follow_links)
+    reading = read_articles([Path(p) for p in paths], follow_links)
+    articles, problems = reading.articles, reading.problems
     if not articles and not problems:
         problems.append(Problem(", ".join(map(str, paths)) or "(no paths)", "no articles found"))
+    if rebuild:
+        _check_rebuild(reading, paths)
     embeddings = embeddings or make_embeddings(settings)
     with ingest_lock(settings) as guard:
         try:
-            if rebuild:
-                _drop_collections(settings)
-            index = ArticleIndex(settings, embeddings, create=True)
-            summary = _Ingestion(index, settings, embeddings, progress, guard).run(
-                articles, prune
+            _finish_swap(settings)
+            # A rebuild is built aside and swapped in only when complete: until then,
+            # and if it fails, the index that was there keeps answering.
+            target = _staging(settings) if rebuild else settings
+            index = ArticleIndex(target, embeddings, create=True)
+            summary = _Ingestion(index, target, embeddings, progress, guard).run(
+                reading, prune and not rebuild, replace or rebuild
             )
+            if rebuild:
+                _swap_in(target, settings, embeddings)
         except RagError:
             raise
         except Exception as exc:
@@ -244,6 +289,112 @@ def ingest(
         )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_rebuild(reading: Reading, paths: Sequence[str | Path]) -> None:
+    """A rebuild replaces the whole index by what was read: refuse one from a path that
+    does not exist or that holds no readable article, before anything is touched."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise RagError(
+            f"refusing to --rebuild: {', '.join(missing)} does not exist, and a rebuild "
+            "keeps only the articles it reads; the index is unchanged. Check the path"
+        )
+    if not reading.articles:
+        raise RagError(
+            f"refusing to --rebuild: no article could be read from {', '.join(map(str, paths))}"
+            " (see the problems above), and a rebuild keeps only the articles it reads; the "
+            "index is unchanged. Fix the input or the path"
+        )
+
+
+_STAGING = "__rebuild"
+_ASIDE = "__old"
+
+
+def _staging(settings: Settings) -> Settings:
+    """Settings naming the collection a rebuild is built in."""
+    return settings.model_copy(update={"collection": settings.collection + _STAGING})
+
+
+def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings) -> None:
+    """Put a finished rebuild in place of the live index: live aside, new in, old out.
+
+    Each step renames a collection in Chroma's catalogue (no data is copied), in an
+    order that ``_finish_swap`` can always complete or undo after a crash.
+    """
+    from rag.indexing.store import make_client
+
+    client = make_client(settings, create=True)
+    live, aside, stage = _pairs(settings)
+    for name in aside:  # a leftover of an earlier swap; _finish_swap ran, so unused
+        _delete(client, name)
+    for old, new in ((live[1], aside[1]), (live[0], aside[0])):  # articles first
+        if _has(client, old):
+            client.get_collection(old).modify(name=new)
+    for old, new in zip(stage, live, strict=True):  # passages first
+        client.get_collection(old).modify(name=new)
+    for name in aside:
+        _delete(client, name)
+    _drop_keyword_caches(staged)
+    _drop_keyword_caches(settings)
+    index = ArticleIndex(settings, embeddings)
+    KeywordIndexes.build_from(index, index.revision).save(keyword_dir(settings))
+
+
+def _finish_swap(settings: Settings) -> None:
+    """Complete or undo a rebuild killed midway, before anything else writes.
+
+    No collection aside: any staging index is a half-built rebuild, dropped. Only the
+    articles aside: the swap had just begun, so they go back. Both aside: the staging
+    index was complete, so the swap is finished.
+    """
+    from rag.indexing.store import make_client
+
+    if not settings.chroma_host and not (Path(settings.index_dir) / "chroma.sqlite3").exists():
+        return
+    client = make_client(settings, create=True)
+    live, aside, stage = _pairs(settings)
+    if _has(client, aside[0]):
+        for old, new in zip(stage, live, strict=True):
+            if _has(client, old) and not _has(client, new):
+                client.get_collection(old).modify(name=new)
+    elif _has(client, aside[1]) and not _has(client, live[1]):
+        client.get_collection(aside[1]).modify(name=live[1])
+    for name in (*aside, *stage):
+        _delete(client, name)
+    _drop_keyword_caches(_staging(settings))
+
+
+def _pairs(settings: Settings) -> tuple[tuple[str, str], ...]:
+    """(passages, articles) collection names: live, moved aside, and being built."""
+    return tuple(
+        (name, name + ARTICLES_SUFFIX)
+        for name in (
+            settings.collection,
+            settings.collection + _ASIDE,
+            settings.collection + _STAGING,
+        )
+    )
+
+
+def _has(client: Any, name: str) -> bool:
+    try:
+        client.get_collection(name)
+    except Exception:
+        return False
+    return True
+
+
+def _delete(client: Any, name: str) -> None:
+    with contextlib.suppress(Exception):
+        client.delete_collection(name)
+
+
+def _drop_keyword_caches(settings: Settings) -> None:
+    folder = keyword_dir(settings)
+    for stale in (folder, folder.with_name(folder.name + "__articles")):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _write_failure(exc: Exception, settings: Settings) -> RagError:
@@ -279,18 +430,6 @@ def _write_failure(exc: Exception, settings: Settings) -> RagError:
     )
 
 
-def _drop_collections(settings: Settings) -> None:
-    from rag.indexing.store import make_client
-
-    client = make_client(settings, create=True)
-    for name in (settings.collection, settings.collection + ARTICLES_SUFFIX):
-        with contextlib.suppress(Exception):
-            client.delete_collection(name)
-    folder = keyword_dir(settings)
-    for stale in (folder, folder.with_name(folder.name + "__articles")):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 class _Ingestion:
     """One run: classify articles, embed what is new, write, prune, refresh BM25."""
 
@@ -319,11 +458,14 @@ class _Ingestion:
         # (their records exist, so they count as updated, not added).
         self._unchanged: set[str] = set()
         self._redecided: set[str] = set()
+        self._read_origins: set[str] = set()
 
-    def run(self, articles: list[Article], prune: bool) -> IngestSummary:
+    def run(self, reading: Reading, prune: bool, replace: bool = False) -> IngestSummary:
+        self._read_origins = reading.origins
+        articles = reading.articles if replace else self._without_conflicts(reading)
         # Prune first: a pruned article's duplicates are then indexed in this same run.
         if prune:
-            self._prune(articles)
+            self._prune(reading)
         current = {a.id: a for a in articles}
         queue = list(articles)
         # A second pass re-decides duplicates whose original changed text in the first;
@@ -361,6 +503,34 @@ class _Ingestion:
             self.changed = True
 
     # --- deciding ----------------------------------------------------------------
+    def _without_conflicts(self, reading: Reading) -> list[Article]:
+        """Refuse articles that take the id of one indexed from another file that still
+        holds it: that would silently replace someone else's article."""
+        read_origins = reading.origins
+        allowed: list[Article] = []
+        for article in reading.articles:
+            old = self.records.get(article.id)
+            first = absolute(old.origin) if old is not None else ""
+            if (
+                old is not None
+                and first
+                and first != article.origin
+                and Path(first).exists()
+                and first not in read_origins  # read now without this id: it moved
+                and old.content_hash != content_hash(article, self.settings)
+            ):
+                self.summary.problems.append(
+                    Problem(
+                        article.origin,
+                        f"id {article.id!r} is already indexed from {first}, which still "
+                        "exists; give this article its own id, or run with --replace to "
+                        "let this file's article take its place",
+                    )
+                )
+            else:
+                allowed.append(article)
+        return allowed
+
     def _orphaned_duplicates(self, current: dict[str, Article]) -> list[Article]:
         """Duplicates that no longer have their original: it is gone (pruned now, or by a
         run that was killed), or its text changed so it no longer stands for theirs.
@@ -411,7 +581,10 @@ class _Ingestion:
         if old is not None and old.content_hash == digest:
             self.summary.unchanged += 1
             self._unchanged.add(article.id)
-            if old.origin != article.origin:
+            first = absolute(old.origin)
+            if first != article.origin and not (
+                Path(first).exists() and first not in self._read_origins
+            ):  # moved (or an older, relative origin): follow it
                 self._rewrite_record(old, origin=article.origin, text=article.text)
             linked = self.records.get(old.duplicate_of) if old.duplicate_of else None
             if linked is not None and old.id not in linked.duplicate_ids:
@@ -653,20 +826,33 @@ class _Ingestion:
             )
 
     # --- pruning -----------------------------------------------------------------
-    def _prune(self, articles: list[Article]) -> None:
-        seen = {a.id for a in articles}
-        read_origins = {a.origin for a in articles}
-        doomed = []
+    def _prune(self, reading: Reading) -> None:
+        """Remove articles whose file, under the paths of this run, is gone or no longer
+        holds them. Files outside those paths are not this run's business; a file that
+        could not be read whole keeps every article (its bad line may hold them)."""
+        seen = {a.id for a in reading.articles}
+        read_origins = reading.origins
+        doomed: list[ArticleRecord] = []
+        kept: dict[str, int] = {}
         for record in self.records.values():
-            origin = record.origin
-            # An id read in this run is present, wherever its file now is.
-            gone = bool(origin) and record.id not in seen and not Path(origin).exists()
-            # A file read in this run that no longer holds the article (JSONL line removed).
-            dropped = origin in read_origins and record.id not in seen
-            if gone or dropped:
-                doomed.append(record)
+            origin = absolute(record.origin)
+            if not origin or record.id in seen or not reading.covers(origin):
+                continue
+            if origin in reading.partial:
+                kept[origin] = kept.get(origin, 0) + 1
+            elif not Path(origin).exists() or origin in read_origins:
+                doomed.append(record)  # its file is gone, or read without it
         for record in doomed:
             self._remove(record)
+        for origin, count in sorted(kept.items()):
+            self.summary.problems.append(
+                Problem(
+                    origin,
+                    f"not pruned: {count} indexed article(s) from this file were not read in "
+                    "this run because part of it could not be read (see above); fix it and "
+                    "run --prune again",
+                )
+            )
 
     def _remove(self, record: ArticleRecord) -> None:
         self._touch()

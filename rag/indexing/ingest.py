@@ -25,7 +25,7 @@ from typing import Any
 from rag.core.errors import IndexLockedError, RagError
 from rag.core.schema import Article, IngestSummary, Passage, Problem
 from rag.core.settings import Settings
-from rag.indexing.dedup import DuplicateFinder, minhash, text_hash
+from rag.indexing.dedup import DuplicateFinder, fact_differences, minhash, text_hash
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.keyword import KeywordIndexes
 from rag.indexing.loaders import iter_files, load_path
@@ -454,6 +454,9 @@ class _Ingestion:
                 self.dups.add(record.id, record.text_hash, record.minhash)
         self.changed = False
         self.duplicates: list[tuple[Article, ArticleRecord | None, str, str, str, str]] = []
+        # (version id, the article it is a version of), linked both ways after the writes.
+        self.versions: list[tuple[str, str]] = []
+        self._current: dict[str, Article] = {}
         # Ids counted "unchanged" in this run, and orphaned duplicates being re-decided
         # (their records exist, so they count as updated, not added).
         self._unchanged: set[str] = set()
@@ -466,7 +469,7 @@ class _Ingestion:
         # Prune first: a pruned article's duplicates are then indexed in this same run.
         if prune:
             self._prune(reading)
-        current = {a.id: a for a in articles}
+        current = self._current = {a.id: a for a in articles}
         queue = list(articles)
         # A second pass re-decides duplicates whose original changed text in the first;
         # a third can only follow from a chain of such changes and never more.
@@ -483,7 +486,9 @@ class _Ingestion:
             self._embed_and_write(pending)
             for duplicate in self.duplicates:
                 self._store_duplicate(*duplicate)
-            self.duplicates, queue = [], []
+            for version_id, original_id in self.versions:
+                self._link_versions(version_id, original_id)
+            self.duplicates, self.versions, queue = [], [], []
         if self.changed or not self._keyword_fresh():
             revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
                 self.index.revision or self.index.stamp(self.embeddings.dimension)
@@ -597,6 +602,11 @@ class _Ingestion:
         t_hash = text_hash(article.text)
         signature = minhash(article.text)
         original = self.dups.find(article.id, t_hash, signature)
+        if original is not None and self._differs_in_facts(article, original):
+            # Another version of the story (a count, a name, a date, a negation changed):
+            # indexed as an article of its own, linked to the other both ways.
+            self.versions.append((article.id, original))
+            original = None
         if original is not None:
             # Linked after the writes: the original may itself be new in this run.
             self.duplicates.append((article, old, original, digest, t_hash, signature))
@@ -630,11 +640,12 @@ class _Ingestion:
         passages = splitter.split(article)
         also = old.also_published_at if old else []
         dup_ids = old.duplicate_ids if old else []
+        versions = old.versions if old else []
         record = ArticleRecord(
             id=article.id, title=article.title, source=article.source, date=article.date,
             url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
             minhash=signature, chunk_ids=[p.id for p in passages], duplicate_of="",
-            also_published_at=also, duplicate_ids=dup_ids,
+            also_published_at=also, duplicate_ids=dup_ids, versions=versions,
         )
         metadatas = [self._passage_metadata(record, p) for p in passages]
         # Passages already stored (same text) keep their vectors; orphans of a crashed
@@ -659,6 +670,7 @@ class _Ingestion:
             "end": passage.end,
             "also_published_at": json.dumps(record.also_published_at),
             "duplicate_ids": json.dumps(record.duplicate_ids),
+            "versions": json.dumps(record.versions),
         }
 
     # --- duplicates --------------------------------------------------------------
@@ -695,13 +707,41 @@ class _Ingestion:
         dup_ids = sorted({*original.duplicate_ids, article.id})
         self._relink(original, also, dup_ids)
 
-    def _relink(self, original: ArticleRecord, also: list[str], dup_ids: list[str]) -> None:
-        """Refresh an article's duplicate links on its record and its passages."""
-        if also == original.also_published_at and dup_ids == original.duplicate_ids:
+    def _differs_in_facts(self, article: Article, original_id: str) -> bool:
+        """A near copy that changes a number, a name, a date or a negation."""
+        kept = self._current.get(original_id)
+        record = self.records.get(original_id)
+        if kept is not None and (record is None or record.content_hash == content_hash(
+            kept, self.settings
+        )):
+            text: str | None = kept.text  # new in this run, or unchanged
+        else:
+            text = self.index.article_text(original_id)
+        return bool(text) and bool(fact_differences(text or "", article.text))
+
+    def _link_versions(self, version_id: str, original_id: str) -> None:
+        for one, other in ((version_id, original_id), (original_id, version_id)):
+            record = self.records.get(one)
+            if record is not None and other not in record.versions:
+                self._relink(record, record.also_published_at, record.duplicate_ids,
+                             sorted({*record.versions, other}))
+
+    def _relink(
+        self,
+        original: ArticleRecord,
+        also: list[str],
+        dup_ids: list[str],
+        versions: list[str] | None = None,
+    ) -> None:
+        """Refresh an article's duplicate and version links on its record and passages."""
+        versions = original.versions if versions is None else versions
+        if (also, dup_ids, versions) == (
+            original.also_published_at, original.duplicate_ids, original.versions
+        ):
             return
         self._touch()
         updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
-                                   "duplicate_ids": dup_ids})
+                                   "duplicate_ids": dup_ids, "versions": versions})
         text = self.index.article_text(original.id) or ""
         got = self.index.passages.get(ids=original.chunk_ids, include=["metadatas"])
         metas = []
@@ -709,6 +749,7 @@ class _Ingestion:
             meta = dict(meta or {})
             meta["also_published_at"] = json.dumps(also)
             meta["duplicate_ids"] = json.dumps(dup_ids)
+            meta["versions"] = json.dumps(versions)
             metas.append(meta)
         self.index.update_passage_metadata(list(got["ids"]), metas)
         self.index.put_record(updated, text)
@@ -867,6 +908,11 @@ class _Ingestion:
             also = [u for u in original.also_published_at if u != record.url]
             dup_ids = [i for i in original.duplicate_ids if i != record.id]
             self._relink(original, also, dup_ids)
+        for other_id in record.versions:
+            other = self.records.get(other_id)
+            if other is not None:
+                self._relink(other, other.also_published_at, other.duplicate_ids,
+                             [v for v in other.versions if v != record.id])
         # Its duplicates lose their original: run() indexes them as articles of their own
         # (see _orphaned_duplicates); their records stay until then, so a crash loses none.
 

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,6 +55,8 @@ class ArticleRecord:
     duplicate_of: str
     also_published_at: list[str]
     duplicate_ids: list[str]
+    # Other versions of the story: near copies that differ in a fact (see dedup.py).
+    versions: list[str] = field(default_factory=list)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class ArticleRecord:
             "duplicate_of": self.duplicate_of,
             "also_published_at": json.dumps(self.also_published_at),
             "duplicate_ids": json.dumps(self.duplicate_ids),
+            "versions": json.dumps(self.versions),
         }
 
     @classmethod
@@ -89,6 +92,7 @@ class ArticleRecord:
             duplicate_of=str(meta.get("duplicate_of", "")),
             also_published_at=json.loads(str(meta.get("also_published_at") or "[]")),
             duplicate_ids=json.loads(str(meta.get("duplicate_ids") or "[]")),
+            versions=json.loads(str(meta.get("versions") or "[]")),
         )
 
 

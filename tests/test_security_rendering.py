@@ -118,3 +118,21 @@ def test_export_forges_no_sections_and_embeds_no_images(title: str) -> None:
     # Nothing untrusted opens a block: no blockquote, list item or table row of its own.
     assert not [line for line in lines if re.match(r"\s*(>|- list|\|)", line)
                 and not line.startswith("    > ")]
+
+
+def test_outlet_read_from_a_deceptive_page_url_is_the_real_host(tmp_path: Path) -> None:
+    from rag.core.schema import Article
+    from rag.indexing.loaders import load_path
+
+    page = tmp_path / "story.html"
+    page.write_text(
+        "<html><head><title>Story</title>"
+        '<link rel="canonical" href="https://www.reuters.com@evil.example/world/x"></head>'
+        "<body><article><p>" + "The harbour reopened on Monday after repairs. " * 6
+        + "</p></article></body></html>"
+    )
+    [article] = [a for a in load_path(page) if isinstance(a, Article)]
+    assert article.source == "evil.example"
+    assert "reuters.com" not in source_html(
+        _citation(source=article.source, url=article.url, title="Story"), "s"
+    )

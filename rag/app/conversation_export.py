@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from rag.app.render import render_answer
-from rag.app.ui_render import safe_url
 from rag.core.schema import Answer, AnswerSentence, Citation, Turn
+from rag.core.urls import safe_url
 
 
 def chat_history(answers: Sequence[Answer]) -> list[Turn]:

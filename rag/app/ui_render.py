@@ -13,59 +13,15 @@ import html
 import itertools
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from rag.core.citations import find_markers
 from rag.core.schema import Answer, Citation
+from rag.core.urls import safe_url, web_host
 from rag.indexing.splitting import sentence_spans
 
 
 def esc(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def safe_url(url: str) -> str | None:
-    """The URL when it is a plain web address (http/https with a host), else None.
-
-    Not linked either: an address with a user-info part (``https://www.reuters.com@evil.
-    example/``, which goes to evil.example), a backslash (browsers read ``\\`` as ``/``,
-    Python's parser does not) or whitespace and control characters.
-    """
-    url = url.strip()
-    if _DECEPTIVE.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and web_host(url) and "@" not in parts.netloc:
-        return url
-    return None
-
-
-_DECEPTIVE = re.compile(r"[\\\s\x00-\x1f\x7f]")
-
-
-def web_host(url: str) -> str:
-    """The host a browser reaches for ``url``, as shown to readers ("" when there is none).
-
-    The user-info part (``name:pass@``) and the port are dropped, ``\\`` counts as ``/``
-    as it does for browsers, a leading ``www.`` and a trailing dot go, and a non-ASCII
-    name is shown in its ASCII (punycode) form, so ``rеuters.com`` with a Cyrillic ``е``
-    cannot pass for ``reuters.com``.
-    """
-    try:
-        parts = urlsplit(url.strip().replace("\\", "/"))
-        host = parts.hostname or ""
-    except ValueError:
-        return ""
-    host = host.rstrip(".").removeprefix("www.")
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return ""
-    return host
 
 
 # --- the answer ----------------------------------------------------------------------

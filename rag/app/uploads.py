@@ -25,11 +25,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from rag.core.errors import IndexMissingError
 from rag.core.schema import Article, IngestSummary, Problem
 from rag.core.settings import Settings
+from rag.core.urls import url_key
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.ingest import ProgressCallback, ingest
 from rag.indexing.loaders import SUPPORTED_LIST, SUPPORTED_SUFFIXES, load_path
@@ -145,18 +145,6 @@ class Indexed:
             "articles but not replace one it did not add. Give the article its own id and "
             "URL, or re-index the original with `rag ingest`"
         )
-
-
-def url_key(url: str) -> str:
-    """A URL as the article it names: scheme and host case, ``www.``, fragment and a
-    trailing slash do not matter."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return url.strip()
-    host = (parts.hostname or "").removeprefix("www.")
-    path = parts.path.rstrip("/")
-    return f"{host}{path}?{parts.query}" if parts.query else f"{host}{path}"
 
 
 def _added_by(record: ArticleRecord, target: Path) -> bool:

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import yaml
 
 from rag.core.schema import Article, Problem
+from rag.core.urls import site_name
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -387,7 +388,10 @@ def _extract_news(html: str) -> tuple[dict[str, Any], str, str] | None:
     body = "\n\n".join(line for line in lines if not _is_chrome(line))
     url = _canonical_url(html) or (found.url or "")
     meta: dict[str, Any] = {
-        "source": found.sitename or _site_from_title(html, title) or (found.hostname or ""),
+        # A site name read off a URL ("reuters.com@evil.example") names the real host.
+        "source": site_name(
+            found.sitename or _site_from_title(html, title) or (found.hostname or "")
+        ),
         "date": htmldate.find_date(html, original_date=True, extensive_search=False)
         or (found.date or ""),
         "url": url,

@@ -138,3 +138,40 @@ def test_fit_decides_between_equally_carried_spans() -> None:
                   lambda c: best_sentence.get(c.sentence_start, 0.3))
     assert ranked[0].text == "Belgium"
     assert ranked[0].confidence > ranked[1].confidence
+
+
+def test_the_grounded_answer_opens_with_the_voted_short_answer() -> None:
+    from rag.answering.grounded import GroundedAnswerer
+    from rag.core.settings import Settings
+    from rag.indexing.embeddings import HashingEmbeddings
+
+    settings = Settings(embedding_model="hashing", abstain_threshold=0.2,
+                        short_answer_confidence=0.2)
+    answerer = GroundedAnswerer(settings, HashingEmbeddings())
+    passages = [
+        doc("The United States was eliminated from the World Cup on Tuesday. Belgium beat "
+            "the United States 2-1 in the round of 16.", "w1", "cnn.com"),
+        doc("Belgium knocked the United States out of the World Cup with a 2-1 win.",
+            "w2", "usatoday.com"),
+    ]
+    answer = answerer.answer("Which country beat the United States in the World Cup?",
+                             passages)
+    assert answer.short_answer is not None
+    assert answer.short_answer.text == "Belgium" and answer.short_answer.type == "country"
+    assert answer.short_answer.outlets == 2
+    assert answer.answer.startswith("Belgium. [")
+    cited = {c.id: c for c in answer.citations}
+    assert "Belgium" in cited[answer.short_answer.citation_ids[0]].quote
+    # The sentence that names the winner is preferred over the one echoing the question.
+    assert all("eliminated" not in s.text for s in answer.sentences[:2])
+    why = answerer.answer("Why was the United States eliminated from the World Cup?", passages)
+    assert why.short_answer is None
+
+
+def test_llm_claims_naming_what_no_passage_states_are_caught() -> None:
+    from rag.answering.llm import unstated_spans
+
+    evidence = "Belgium beat the United States 2-1 on Tuesday in the round of 16."
+    assert unstated_spans("Belgium won 2-1.", evidence) == []
+    assert unstated_spans("France won.", evidence) == ["France"]
+    assert unstated_spans("It happened on October 11, 2025.", evidence) == ["October 11, 2025"]

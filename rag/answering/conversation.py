@@ -1,9 +1,21 @@
 """Chat history handling: normalise the turns, and condense a follow-up without an LLM.
 
-"Who is Iran's president?" then "Who did he meet in Ashgabat?" becomes "Who did Iran's
-president meet in Ashgabat?": a pronoun is replaced by what the previous question asked
-about (or, failing that, the first name the previous answer gives), and a short
-elliptical follow-up ("And Saudi Arabia?") borrows the previous question's words.
+First decide whether the turn depends on the history at all (``depends_on_history``):
+pronouns and possessives ("he", "its"), "that/this" standing for what was just said,
+"there", "else", and ellipsis ("Where?", "Why not?", "And Russia's?", "What about
+Harris?"). A question that stands on its own is answered on its own.
+
+A dependent turn is rewritten by putting the referent in place, never by appending the
+previous question:
+- a bare question word ("Where?", "When was that?", "Why not?") takes the previous
+  question's place: "Where did Putin and Pezeshkian meet?" + "When was that?" ->
+  "When did Putin and Pezeshkian meet?";
+- "And X?" / "What about X?" puts X in the slot of the previous question it matches
+  ("Who is Iran's president?" + "And Russia's?" -> "Who is Russia's president?");
+- a pronoun is replaced by its referent, typed with the span finder
+  (``rag.answering.spans``): "he/she" by a person (the one a "who" question was answered
+  with, else the person the previous question or answer names), "there" by a place,
+  "it/they/that" by what the previous question asked about.
 """
 
 from __future__ import annotations
@@ -12,19 +24,21 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rag.answering import spans
 from rag.core.citations import strip_citations
 from rag.core.schema import Turn
 from rag.core.text import content_terms
 
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "this", "that"}
+_WH = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
 _POSSESSIVE = {"his", "her", "hers", "its", "their", "theirs"}
 _PRONOUN = re.compile(
     r"\b(" + "|".join(sorted(_PERSON_PRONOUNS | _THING_PRONOUNS, key=len, reverse=True)) + r")\b",
     re.I,
 )
 _SUBJECT = re.compile(
-    r"^\s*(?:who|what|which)\s+(?:is|was|are|were)\s+(?:the\s+)?(?P<subject>.+?)\s*[?.!]*\s*$",
+    r"^\s*(?:who|what|which)\s+(?:is|was|are|were)\s+(?P<subject>.+?)\s*[?.!]*\s*$",
     re.I,
 )
 _ABOUT = re.compile(
@@ -66,27 +80,304 @@ def normalise_history(history: Iterable[Any] | None) -> list[Turn]:
     return turns
 
 
+def depends_on_history(question: str) -> bool:
+    """True when the question cannot be understood without the turns before it."""
+    q = question.strip()
+    lower = q.lower()
+    if _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(q):
+        return True
+    if _THAT.search(q) or _THERE.search(q) or re.search(r"\belse\b", lower):
+        return True
+    return bool(_ELLIPSIS_LEAD.match(q) or _BARE_WH.match(q))
+
+
+_PERSON_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers|himself|herself)\b", re.I)
+_THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|itself|themselves)\b", re.I)
+# "that"/"this" standing for what was just said: "When was that?", "Why is that so?"
+_THAT = re.compile(
+    r"(?:\b(?:was|is|did|does|do|about|after|before|of|for|by|cause[sd]?|mean|happen)\s+"
+    r"(?:that|this)\b(?!\s+(?!happen|mean|so\b)[a-z]{3,}))|(?:\b(?:that|this)\s*[?.!]*\s*$)",
+    re.I,
+)
+_THERE = re.compile(
+    r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be)\b)",
+    re.I,
+)
+_ELLIPSIS_LEAD = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about)\b\s*"
+                            r"(?P<rest>.*?)\s*[?.!]*\s*$", re.I)
+_BARE_WH = re.compile(
+    r"^\s*(?P<wh>who|whom|what|when|where|why|how)(?P<not>\s+not)?"
+    r"(?:\s+(?:was|is|did|does|do|were|are)\s+(?:that|this|it)(?:\s+(?:happen|so))?)?"
+    r"\s*[?.!]*\s*$",
+    re.I,
+)
+
+
 def condense_question(question: str, history: Sequence[Turn]) -> str:
     """A standalone form of ``question`` built from the history, without an LLM."""
     previous_questions = [text for role, text in history if role == "human"]
-    if not previous_questions:
+    if not previous_questions or not depends_on_history(question):
         return question
-    previous = previous_questions[-1]
-    previous_answer = next((text for role, text in reversed(history) if role == "ai"), "")
-    pronouns = [m for m in _PRONOUN.finditer(question)]
-    if pronouns:
-        referent = _referent(previous, previous_answer, pronouns[0].group(1).lower())
+    previous = previous_questions[-1].strip()
+    previous_answer = strip_citations(
+        next((text for role, text in reversed(history) if role == "ai"), "")
+    )
+    bare = _BARE_WH.match(question)
+    if bare:
+        swapped = _swap_wh(previous, bare.group("wh"), bool(bare.group("not")),
+                           _answer_span(previous, previous_answer))
+        return swapped or question
+    lead = _ELLIPSIS_LEAD.match(question)
+    if lead and lead.group("rest") and len(content_terms(lead.group("rest"))) <= 3:
+        return _fill_slot(previous, lead.group("rest")) or question
+    return _resolve_pronouns(question, previous, previous_answer)
+
+
+# --- "Where?", "When was that?", "Why not?" ----------------------------------------------
+
+_NEGATIVE = {"does": "doesn't", "do": "don't", "did": "didn't", "is": "isn't",
+             "are": "aren't", "was": "wasn't", "were": "weren't", "has": "hasn't",
+             "have": "haven't", "can": "can't", "will": "won't", "would": "wouldn't",
+             "should": "shouldn't", "could": "couldn't"}
+_AUX_WORDS = set(_NEGATIVE)
+_LEADING_WH = re.compile(
+    r"^\s*(?:(?:in|at|from|to|on|for|with)\s+)?(?:(?:which|what)\s+(?:[\w’'-]+\s+){0,3}?"
+    r"(?=(?:" + "|".join(_AUX_WORDS) + r")\b)|(?:who|whom|whose|what|when|where|why|how"
+    r"(?:\s+(?:many|much|long|old|far)\s+[\w’'-]+)?)\s+)",
+    re.I,
+)
+
+
+def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
+    """The previous question asked again with another question word (``answer``, the
+    previous answer's span, stands in when the question word was the subject)."""
+    body = previous.rstrip(" ?.!")
+    match = _LEADING_WH.match(body)
+    if match:
+        rest = body[match.end():]
+        first = rest.split(" ", 1)
+        if first[0].lower() in _AUX_WORDS and len(first) > 1:
+            aux, tail = first
+            # "What was the main topic of the X meeting?" + "Where?" -> "Where was the X
+            # meeting?": the thing that can have a place or time is the last "of" phrase.
+            if wh.lower() in ("where", "when") and " of " in tail and aux.lower() in (
+                "is", "was", "are", "were"
+            ):
+                tail = tail.rsplit(" of ", 1)[1]
+            tail = _drop_dangling(tail)
+        elif answer:
+            # "Who criticized him?" answered "Fereshteh Sadeghi" + "Why?" -> "Why did
+            # Fereshteh Sadeghi criticize him?"
+            aux, tail = "did", f"{answer} {_base_verb(rest)}"
+        else:
+            return ""
+    else:
+        # A yes/no question: "Does Russia deliver Su-35s to Iran?" + "Why not?".
+        first = body.split(" ", 1)
+        if first[0].lower() not in _AUX_WORDS or len(first) < 2:
+            return ""
+        aux, tail = first[0].lower(), first[1]
+    if negate:
+        aux = _NEGATIVE.get(aux.lower(), aux + " not")
+    return f"{wh.capitalize()} {aux.lower()} {tail}?"
+
+
+def _drop_dangling(tail: str) -> str:
+    """"Israel preparing for" -> "Israel preparing" (the question word took the object)."""
+    words = tail.split()
+    if len(words) > 2 and words[-1].lower() in {"for", "about", "to", "with", "on", "from",
+                                                "of", "in", "at"}:
+        return " ".join(words[:-1])
+    return tail
+
+
+def _base_verb(rest: str) -> str:
+    """"criticized him" -> "criticize him" (regular past tenses only)."""
+    words = rest.split(" ", 1)
+    verb = words[0]
+    for ending, base in (("ied", "y"), ("zed", "ze"), ("ated", "ate"), ("sed", "se"),
+                         ("ved", "ve"), ("ed", "")):
+        if verb.endswith(ending) and len(verb) > len(ending) + 2:
+            verb = verb[: -len(ending)] + base
+            if ending == "ed" and len(verb) > 2 and verb[-1] == verb[-2]:
+                verb = verb[:-1]  # "banned" -> "ban"
+            break
+    return " ".join([verb, *words[1:]])
+
+
+def _answer_span(previous: str, previous_answer: str) -> str:
+    """The span of the previous answer that answered the previous question (typed)."""
+    expected = spans.expected_type(previous)
+    if not expected.wants_span:
+        return ""
+    fitting = [
+        s for s in spans.extract(previous_answer)
+        if expected.weight(s.type) >= 0.5 and not spans.named_in_question(previous, s.text)
+    ]
+    fitting.sort(key=lambda s: -expected.weight(s.type))  # stable: first of the best type
+    return fitting[0].text if fitting else ""
+
+
+# --- "And Russia's?", "What about Harris?" -----------------------------------------------
+
+
+def _fill_slot(previous: str, new: str) -> str:
+    """The previous question with ``new`` in the place of what it matches."""
+    new = new.strip(" ?.!,")
+    body = previous.rstrip(" ?.!")
+    new_spans = spans.extract(new[:1].upper() + new[1:])
+    possessive = bool(re.search(r"[’']s$", new))
+    if possessive:
+        old = re.search(r"\b([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)[’']s\b", body)
+        if old:
+            return f"{body[: old.start()]}{new}{body[old.end():]}?"
+    of = re.match(r"(?i)^of\s+(.+)$", new)
+    if of:
+        old = re.search(r"\bof\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)", body)
+        if old:
+            return f"{body[: old.start(1)]}{of.group(1)}{body[old.end(1):]}?"
+    named = [s for s in spans.extract(body) if s.type != spans.SpanType.DATE]
+    if new_spans and named:
+        compatible = {new_spans[0].type}
+        if new_spans[0].type in (spans.SpanType.PERSON, spans.SpanType.ENTITY):
+            compatible |= {spans.SpanType.PERSON, spans.SpanType.ENTITY}
+        same = [s for s in named if s.type in compatible]
+        if same:
+            old_span = same[0]
+            return f"{body[: old_span.start]}{new}{body[old_span.end:]}?"
+    subject = _subject_before_verb(body)
+    if subject and not new_spans:
+        start = body.find(subject)
+        return f"{body[:start]}{new}{body[start + len(subject):]}?"
+    topic = _topic(body)
+    if topic and topic.lower() not in new.lower():
+        return f"What about {new} and {topic}?"
+    return ""
+
+
+def _topic(question: str) -> str:
+    """The main name of a question (its first non-date span), or its subject."""
+    named = [s for s in spans.extract(question) if s.type != spans.SpanType.DATE]
+    named.sort(key=lambda s: s.type == spans.SpanType.ENTITY)  # known kinds first
+    if named:
+        return named[0].text
+    return _subject_before_verb(question)
+
+
+# --- pronouns ------------------------------------------------------------------------------
+
+
+def _resolve_pronouns(question: str, previous: str, previous_answer: str) -> str:
+    out = question
+    person = _PERSON_PRONOUN.search(out)
+    if person:
+        referent = _person_referent(previous, previous_answer)
         if referent:
-            return _substitute(question, pronouns[0], referent)
-    if len(content_terms(question)) <= 2:
-        # "And Saudi Arabia?" / "Why?": the new words plus the previous question.
-        return f"{question.rstrip('?. ')} ({previous.rstrip('?. ')})?"
-    return question
+            out = _substitute(out, person, referent)
+    there = _THERE.search(out)
+    if there:
+        place = _place_referent(previous, previous_answer)
+        if place:
+            start, end = there.span()
+            out = f"{out[:start]}in {place}{out[end:]}"
+    thing = _THING_PRONOUN.search(out) or _THAT.search(out)
+    if thing and not person:
+        match = re.search(
+            r"\b(it|its|they|them|their|theirs|that|this)\b", out[thing.start():], re.I
+        )
+        referent = (
+            _thing_referent(previous, previous_answer, match.group(1).lower()) if match else ""
+        )
+        if referent and match is not None:
+            offset = thing.start()
+            span = (offset + match.start(1), offset + match.end(1))
+            out = _replace(out, span, match.group(1).lower(), referent)
+    return out
+
+
+def _person_referent(previous: str, previous_answer: str) -> str:
+    asked_who = previous.lower().lstrip().startswith(("who", "whom", "whose"))
+    if asked_who:
+        subject = _SUBJECT.match(previous)
+        described = subject.group("subject") if subject else previous
+        name = _name_for(described, previous_answer, previous)
+        if name:
+            return name
+    in_question = _people(previous)
+    if in_question and not asked_who:
+        return in_question[0]
+    described = _subject_before_verb(previous)
+    if described and not asked_who:
+        return described  # "What did the finance minister say?" + "What will he raise?"
+    in_answer = _people(previous_answer)
+    if in_answer:
+        return in_answer[0]
+    loose = [n for n in _people(previous, loose=True) if not any(c.isdigit() for c in n)]
+    if loose:
+        return loose[0]  # "Who did Araghchi report to?": the one-word name asked about
+    if asked_who:
+        subject = _SUBJECT.match(previous)
+        if subject:
+            return subject.group("subject").strip()
+    return ""
+
+
+def _people(text: str, loose: bool = False) -> list[str]:
+    kinds = {spans.SpanType.PERSON} | ({spans.SpanType.ENTITY} if loose else set())
+    return [s.text for s in spans.extract(text) if s.type in kinds]
+
+
+def _place_referent(previous: str, previous_answer: str) -> str:
+    places = {spans.SpanType.CITY, spans.SpanType.PLACE, spans.SpanType.COUNTRY}
+    for text in (previous, previous_answer):
+        found = [s.text for s in spans.extract(text) if s.type in places]
+        if found:
+            return found[0]
+    return ""
+
+
+def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it") -> str:
+    """What "it/they/that" stands for: the answer to a "which country" question, else the
+    previous question's subject, else the phrase it asked about."""
+    if pronoun in ("its", "their", "that", "there") or previous.lower().startswith("where"):
+        # "Which country's capital hosted the forum?" + "Who is its president?": the
+        # country answered; "Where was the forum held?" + "Which country is that in?".
+        answered = _answer_span(previous, previous_answer)
+        if answered:
+            return answered
+    before_verb = _subject_before_verb(previous)
+    if before_verb:
+        return before_verb
+    subject = _SUBJECT.match(previous)
+    if subject:
+        return subject.group("subject").strip()
+    about = _ABOUT.match(previous) or _OBJECT.search(previous)
+    if about:
+        return about.group("subject").strip()
+    return ""
+
+
+_OBJECT = re.compile(
+    r"\b(?:about|of|on|at|in|for|to)\s+(?P<subject>(?:the\s+)?[\w’'–-]+(?:\s+[\w’'–-]+){0,3})"
+    r"\s*[?.!]*\s*$",
+    re.I,
+)
+
+
+def _replace(question: str, span: tuple[int, int], pronoun: str, referent: str) -> str:
+    replacement = referent
+    if pronoun in _POSSESSIVE:
+        replacement = referent + ("'" if referent.endswith("s") else "'s")
+    start, end = span
+    if start == 0:
+        replacement = replacement[0].upper() + replacement[1:]
+    return question[:start] + replacement + question[end:]
 
 
 _AUX = re.compile(
-    r"^\s*(?:who|what|when|where|why|how)\s+(?:did|does|do|has|have|had|will|would|can|"
-    r"could|should|is|was|are|were)\s+(?P<rest>.+?)\s*[?.!]*\s*$",
+    r"^\s*(?:who|when|where|why|how|(?:what|which)(?:\s+[\w’'-]+){0,3}?)\s+"
+    r"(?P<aux>did|does|do|has|have|had|will|would|can|could|should|is|was|are|were)\s+"
+    r"(?P<rest>.+?)\s*[?.!]*\s*$",
     re.I,
 )
 _PREPOSITIONS = {"about", "in", "on", "at", "to", "for", "with", "from", "after", "before",
@@ -100,51 +391,36 @@ def _subject_before_verb(question: str) -> str:
         return ""
     words = match.group("rest").split()
     stop = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS), len(words))
+    copula = match.group("aux").lower() in ("is", "was", "are", "were")
+    if copula and stop < len(words) and not re.search(r"(?:ed|ing|en)$", words[stop - 1]):
+        return ""  # "What is the outlook for X?": no verb; the subject is the whole phrase
     subject = words[: stop - 1]  # the word before the preposition (or the end) is the verb
     if not subject or subject[0].lower() in _PERSON_PRONOUNS | _THING_PRONOUNS:
         return ""
     return " ".join(subject)
 
 
-def _referent(previous_question: str, previous_answer: str, pronoun: str) -> str:
-    subject = _SUBJECT.match(previous_question)
-    if subject:
-        described = subject.group("subject").strip()
-        if pronoun in _PERSON_PRONOUNS and previous_question.lower().startswith("who"):
-            # "Who is Iran's president?" was answered with a name: "he" is that person.
-            name = _name_for(described, previous_answer)
-            if name:
-                return name
-        return described
-    before_verb = _subject_before_verb(previous_question)
-    if before_verb:
-        return before_verb
-    about = _ABOUT.match(previous_question)
-    if about:
-        return about.group("subject").strip()
-    if pronoun in _PERSON_PRONOUNS:
-        found = _NAME.search(strip_citations(previous_answer))
-        if found:
-            return found.group("name")
-    return ""
-
-
-def _name_for(description: str, answer: str) -> str:
-    """The name in ``answer`` introduced by the description's words
-    ("Iranian President Massoud Pezeshkian" for "Iran's president")."""
+def _name_for(description: str, answer: str, question: str = "") -> str:
+    """The person in ``answer`` introduced by the description's words
+    ("Massoud Pezeshkian" in "Iranian President Massoud Pezeshkian" for "Iran's
+    president"); in a short answer that is just a name, that name."""
     wanted = content_terms(description)
     text = strip_citations(answer)
     best, best_hits = "", 0
-    for match in _NAME.finditer(text):
-        before = content_terms(text[max(0, match.start() - 40) : match.end()])
+    for span in spans.extract(text):
+        if span.type not in (spans.SpanType.PERSON, spans.SpanType.ENTITY):
+            continue
+        if question and spans.named_in_question(question, span.text):
+            continue  # "Who succeeded Ebrahim Raisi?" is not answered by Raisi
+        before = content_terms(text[max(0, span.start - 40) : span.end])
         hits = sum(
             any(w == b or (len(w) >= 4 and (b.startswith(w) or w.startswith(b))) for b in before)
             for w in wanted
         )
         if hits > best_hits:
-            best, best_hits = match.group("name"), hits
-        elif not best and len(text.split()) <= 12:
-            best = match.group("name")  # a short answer that is just the name
+            best, best_hits = span.text, hits
+        elif not best and (len(text.split()) <= 12 or span.type == spans.SpanType.PERSON):
+            best = span.text  # a short answer that is just the name
     return best
 
 

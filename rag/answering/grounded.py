@@ -148,7 +148,7 @@ class GroundedAnswerer(Answerer):
 
     def choose(self, question: str, passages: Sequence[Document]) -> _Choice:
         candidates = _candidates(passages)
-        if not candidates:
+        if not candidates or _names_missing(question, passages):
             return _Choice([])
         q_terms = set(content_terms(question))
         expected = spans.expected_type(question)
@@ -326,6 +326,19 @@ def _continuation(
         ),
         None,
     )
+
+
+def _names_missing(question: str, passages: Sequence[Document]) -> bool:
+    """The question names someone or something (a capitalised name past its first word)
+    and no passage read mentions any of them: the passages are about something else."""
+    names = [
+        s.text for s in spans.extract(question)
+        if spans.family(s.type) == "name" and s.start > 0
+    ]
+    if not names:
+        return False
+    text = " ".join(p.page_content for p in passages).lower()
+    return not any(name.lower().split()[-1] in text for name in names)
 
 
 def _typed_neighbour(

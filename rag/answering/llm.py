@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.documents import Document
 from pydantic import SecretStr
 
+from rag.answering import spans
 from rag.answering.base import Answerer, Turn, Writing, cite
 from rag.answering.instructions import instruction_spans, without_instructions
 from rag.answering.prompts import (
@@ -145,6 +146,9 @@ class LLMAnswerer(Answerer):
             supported = bool(ids) and not invalid and score >= self.support_threshold
             planted = self._planted(claim, [cited[i] for i in ids], score)
             supported = supported and not planted
+            # A name, number or date the cited passages never state is not supported,
+            # however close the rest of the wording ("France." for a passage on Belgium).
+            supported = supported and not unstated_spans(claim, evidence)
             pair_scores = {i: self.judge.score(claim, evidence_of[i]) for i in ids}
             for i in ids:
                 contributes = pair_scores[i] >= self.support_threshold or (
@@ -224,6 +228,17 @@ class LLMAnswerer(Answerer):
             f"Check that the server is running and the model name is right, or use the "
             f"offline answerer (RAG_LLM=none)."
         )
+
+
+def unstated_spans(claim: str, evidence: str) -> list[str]:
+    """The typed spans of ``claim`` (names, numbers, dates, titles) found nowhere in
+    ``evidence`` (compared by their normalised keys)."""
+    stated = {s.key for s in spans.extract(evidence)}
+    text = " ".join(evidence.lower().split())
+    return [
+        s.text for s in spans.extract(claim)
+        if s.key not in stated and s.text.lower() not in text
+    ]
 
 
 def _text_of(content: Any) -> str:

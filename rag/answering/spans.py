@@ -234,6 +234,8 @@ def _head_noun(rest: str) -> str | None:
     for word in rest.split()[:5]:
         word = word.lower().strip(".,?’'")
         if word.endswith("’s") or word.endswith("'s"):
+            if word[:-2] in _HEADS:
+                return word[:-2]  # "which country's capital": a country
             continue
         singular = word[:-1] if word.endswith("s") and word[:-1] in _HEADS else word
         if singular in _HEADS:
@@ -600,19 +602,19 @@ def group(items: Iterable[Candidate]) -> list[SpanGroup]:
     last word of a longer name of a compatible type ("Putin" ~ "Vladimir Putin")."""
     by_key: dict[tuple[str, str], SpanGroup] = {}
     for item in items:
-        family = _family(item.type)
-        found = by_key.get((family, item.key))
+        kind = family(item.type)
+        found = by_key.get((kind, item.key))
         if found is None:
-            found = by_key[(family, item.key)] = SpanGroup(item.text, item.type, item.key, [])
+            found = by_key[(kind, item.key)] = SpanGroup(item.text, item.type, item.key, [])
         found.members.append(item)
     groups = list(by_key.values())
     long_names = [g for g in groups if len(g.key.split()) > 1]
     merged: list[SpanGroup] = []
     for g in groups:
-        if len(g.key.split()) == 1 and _family(g.type) == "name":
+        if len(g.key.split()) == 1 and family(g.type) == "name":
             host = next(
                 (h for h in long_names
-                 if _family(h.type) == "name" and h.key.split()[-1] == g.key), None
+                 if family(h.type) == "name" and h.key.split()[-1] == g.key), None
             )
             if host is not None:
                 host.members.extend(g.members)
@@ -628,7 +630,8 @@ def group(items: Iterable[Candidate]) -> list[SpanGroup]:
     return merged
 
 
-def _family(span_type: SpanType) -> str:
+def family(span_type: SpanType) -> str:
+    """The family a type belongs to: "name", "number", "date" or "title"."""
     if span_type in (SpanType.DATE,):
         return "date"
     if span_type in (SpanType.COUNT, SpanType.MONEY, SpanType.PERCENT, SpanType.DURATION,

@@ -86,6 +86,14 @@ def run(
         str | None,
         typer.Option("--part", help="Ask only this part of --split (e.g. tune)."),
     ] = None,
+    no_evidence_abstains: Annotated[
+        bool,
+        typer.Option(
+            "--no-evidence-abstains",
+            help="Score answer cases without evidence articles (RealTime QA questions whose "
+            "answer is in no article) as unanswerable: right when the chain abstains.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Ask every case of SUITE, score it, write the reports and print the summary."""
@@ -93,13 +101,15 @@ def run(
     from rag.evaluation.compare import below_floors, parse_floors
     from rag.evaluation.judges import JUDGE_KINDS
     from rag.evaluation.runner import SUMMARY_KEYS
-    from rag.evaluation.suite import load_suite
+    from rag.evaluation.suite import load_suite, unanswerable_without_evidence
 
     settings = command_settings(index_dir=index_dir, llm=llm, top_k=k)
     try:
         floors = parse_floors(fail_under or [], [*SUMMARY_KEYS, "answerable_accuracy",
                                                  "cited_evidence_rate"])
         cases = load_suite(suite)
+        if no_evidence_abstains:
+            cases = unanswerable_without_evidence(cases)
         if judge not in JUDGE_KINDS:
             raise ValueError(f"--judge {judge!r} is unknown; use {' | '.join(JUDGE_KINDS)}")
         if judge == "llm" and settings.llm == "none":

@@ -177,6 +177,13 @@ def _run_case(
         standalone_question=answer.standalone_question,
         answer=answer.answer,
         abstained=answer.abstained,
+        # The answerer's own score of its best sentence (grounded): what abstention
+        # thresholds are calibrated on (evals/calibrate_abstention.py).
+        answer_score=max(
+            (s.support_score for s in answer.sentences if s.support_score is not None),
+            default=None,
+        ),
+        short_answer=answer.short_answer.model_dump() if answer.short_answer else None,
         answerer=answer.answerer,
         passed=verdict.passed,
         failures=failures,

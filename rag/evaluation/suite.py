@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,19 @@ class EvalCase:
         if self.filters:
             row["filters"] = self.filters
         return {**self.extra, **row}
+
+
+def unanswerable_without_evidence(cases: Iterable[EvalCase]) -> list[EvalCase]:
+    """Cases with answers but no evidence article (RealTime QA questions whose answer is
+    in no article of the corpus) as abstain cases; the others as they are."""
+    out = []
+    for case in cases:
+        if case.answers and not case.evidence_ids and not case.abstain:
+            kind = {"kind": case.extra.get("kind") or "no-evidence"}
+            case = replace(case, answers=(), must_include=(), abstain=True,
+                           extra={**case.extra, **kind})
+        out.append(case)
+    return out
 
 
 def load_suite(path: str | Path) -> list[EvalCase]:

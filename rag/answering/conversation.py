@@ -339,7 +339,9 @@ def _place_referent(previous: str, previous_answer: str) -> str:
 def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it") -> str:
     """What "it/they/that" stands for: the answer to a "which country" question, else the
     previous question's subject, else the phrase it asked about."""
-    if pronoun in ("its", "their", "that", "there") or previous.lower().startswith("where"):
+    if pronoun in ("its", "their") or (
+        pronoun == "that" and previous.lower().startswith("where")
+    ):
         # "Which country's capital hosted the forum?" + "Who is its president?": the
         # country answered; "Where was the forum held?" + "Which country is that in?".
         answered = _answer_span(previous, previous_answer)

@@ -7,8 +7,11 @@ typer's runner unless a real process is what the finding needs (a crash of Chrom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ from rag.indexing.embeddings import make_embeddings
 from rag.indexing.ingest import ingest
 from rag.indexing.store import ArticleIndex
 
-from .conftest import write_article
+from .conftest import REPO, write_article
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 runner = CliRunner()
@@ -28,6 +31,14 @@ runner = CliRunner()
 
 def env_for(settings: Settings) -> dict[str, str]:
     return {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDING_MODEL": "hashing"}
+
+
+def rag_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The console script in a real process, on this checkout's code."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1",
+           **env_for(settings)}
+    return subprocess.run([str(Path(sys.executable).parent / "rag"), *args],
+                          capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
 
 
 def stored(settings: Settings) -> dict[str, str | None]:
@@ -371,3 +382,34 @@ def test_5_a_line_torn_by_a_crash_is_skipped_and_never_swallows_the_next(
     path.write_bytes(path.read_bytes() + b'{"rating": "sideways"}\n')
     with pytest.raises(ValueError, match=":4: not a feedback record"):
         list(read_feedback(path))  # a whole line that is wrong is still an error
+
+
+# --- 19: a disk filled by another program -----------------------------------------
+def test_19_a_disk_filled_elsewhere_is_called_full_not_unreadable(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from .test_hostile_index import mounted
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    with mounted("-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)):
+        settings = Settings(index_dir=disk / "index", embedding_model="hashing")
+        assert ingest([corpus], settings).ok
+        filler = disk / "someone-elses-file"
+        with filler.open("wb") as handle, contextlib.suppress(OSError):
+            while True:  # another program fills the disk
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        write_article(corpus, "new.md", "Tram line opens", "The tram line opened on Sunday.")
+        for args in (["ask", "Who scored twice in the final?"], ["stats"],
+                     ["ingest", "-q", str(corpus)]):
+            done = rag_process(settings, *args)  # a fresh process, as a user would run it
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            assert "is full" in done.stderr and "free disk space" in done.stderr, args
+            assert "unreadable" not in done.stderr and "--rebuild" not in done.stderr, args
+            assert "Traceback" not in done.stderr
+        filler.unlink()
+        done = rag_process(settings, "ingest", "-q", str(corpus))
+        assert done.returncode == 0 and "1 added, 0 updated, 3 unchanged" in done.stdout
+        done = rag_process(settings, "ask", "Who scored twice in the final?")
+        assert done.returncode == 0 and "Local club wins the cup" in done.stdout

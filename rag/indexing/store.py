@@ -11,6 +11,7 @@ everything between processes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import os
@@ -96,6 +97,33 @@ class ArticleRecord:
         )
 
 
+def full_disk(index_dir: Path, exc: BaseException | None = None) -> RagError | None:
+    """The message for a failure caused by a full disk (else None).
+
+    A full disk is not a damaged index: rebuilding (what "unreadable" advises) would
+    need more space still and throw away a good index. Free space and run it again.
+    """
+    text = str(exc).lower() if exc is not None else ""
+    code = getattr(exc, "errno", None)
+    try:
+        free = shutil.disk_usage(index_dir if index_dir.exists() else index_dir.parent).free
+    except OSError:
+        free = -1
+    if not (
+        code in (errno.ENOSPC, errno.EDQUOT)
+        or "disk is full" in text
+        or "no space left" in text
+        or 0 <= free < _LOW_DISK_BYTES
+    ):
+        return None
+    left = f" ({free / 1000:.0f} kB free)" if free >= 0 else ""
+    return RagError(
+        f"the disk holding the index at {index_dir} is full{left}; free disk space (or move "
+        "the index to a bigger disk and set RAG_INDEX_DIR), then run the command again. "
+        "The index was not changed; do not rebuild it"
+    )
+
+
 def make_client(settings: Settings, create: bool) -> Any:
     """An embedded persistent client on ``index_dir``, or an HTTP client in server mode."""
     import chromadb
@@ -133,6 +161,8 @@ def make_client(settings: Settings, create: bool) -> Any:
             "or set RAG_INDEX_DIR to a writable folder"
         ) from exc
     except Exception as exc:
+        if (full := full_disk(index_dir, exc)) is not None:
+            raise full from exc
         if _read_only(index_dir, exc):
             # Chroma writes to its database even to open it; the index itself is fine.
             raise RagError(
@@ -198,6 +228,10 @@ class ArticleIndex:
         except RagError:
             raise
         except Exception as exc:
+            if not settings.chroma_host and (
+                full := full_disk(Path(settings.index_dir), exc)
+            ) is not None:
+                raise full from exc
             raise RagError(
                 f"cannot open collection {name!r} ({type(exc).__name__}: {exc}); "
                 "run `rag ingest --rebuild index/articles`"
@@ -213,17 +247,11 @@ class ArticleIndex:
                 f"({type(exc).__name__}: {exc}); check the server and its log"
             )
         index_dir = Path(self.settings.index_dir)
-        free = shutil.disk_usage(index_dir).free if index_dir.exists() else -1
-        if 0 <= free < _LOW_DISK_BYTES:
-            fix = (
-                f"the disk holding it is full ({free // 1000} kB free): free space and run "
-                "the command again; if it still fails, rebuild with `rag ingest --rebuild "
-                "index/articles`"
-            )
-        else:
-            fix = "move it away and run `rag ingest --rebuild index/articles`"
+        if (full := full_disk(index_dir, exc)) is not None:
+            return full
         return RagError(
-            f"reading the index at {index_dir} failed ({type(exc).__name__}: {exc}); {fix}"
+            f"reading the index at {index_dir} failed ({type(exc).__name__}: {exc}); move "
+            "it away and run `rag ingest --rebuild index/articles`"
         )
 
     def _exists(self, name: str) -> bool:

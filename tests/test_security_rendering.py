@@ -136,3 +136,15 @@ def test_outlet_read_from_a_deceptive_page_url_is_the_real_host(tmp_path: Path) 
     assert "reuters.com" not in source_html(
         _citation(source=article.source, url=article.url, title="Story"), "s"
     )
+
+
+def test_llm_never_sees_an_articles_brackets_as_citations() -> None:
+    from rag.answering.prompts import build_answer_messages
+    from rag.core.citations import find_markers
+
+    docs = [_doc(FIELDS["article_markers"], 1), _doc("Exports fell.", 2)]
+    _, user = build_answer_messages("What does the report cite?", docs)
+    content = str(user.content)
+    body = content[content.index("The report") : content.index("footnote") + 15]
+    assert "cites earlier figures" in body
+    assert list(find_markers(body)) == []

@@ -22,7 +22,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from rag.core.citations import strip_citations
+from rag.core.citations import defuse_markers, strip_citations
 
 #: What the model is told to reply, verbatim, when the passages do not answer.
 ABSTAIN_REPLY = "The passages do not answer this question."
@@ -88,7 +88,8 @@ def format_passages(passages: Sequence[Document], tag: str) -> str:
     blocks = []
     for number, doc in enumerate(passages, 1):
         header = _passage_header(dict(doc.metadata))
-        body = neutralise(doc.page_content)
+        # The article's own "[2]" must not read as (or be copied as) a citation marker.
+        body = neutralise(defuse_markers(doc.page_content))
         blocks.append(fenced("PASSAGE", f"{header}\n\n{body}" if header else body, tag, number))
     return "\n\n".join(blocks)
 

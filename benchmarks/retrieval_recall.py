@@ -53,7 +53,7 @@ def main() -> None:
         docs = engine.search(q["question"], 40, Filters(), {}, as_of=as_of)
         ranked: list[set[str]] = []
         for doc in docs:
-            duplicates = json.loads(doc.metadata.get("duplicate_ids") or "[]")
+            duplicates = list(doc.metadata.get("duplicate_ids") or [])
             ids = {doc.metadata["article_id"], *duplicates}
             if not any(ids <= seen for seen in ranked):
                 ranked.append(ids)

@@ -41,6 +41,71 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class StoredArticle:
+    """An article as the index records it: its facts, hashes, passages and duplicates."""
+
+    id: str
+    title: str
+    source: str
+    date: str
+    url: str
+    origin: str
+    content_hash: str
+    text_hash: str
+    minhash: str
+    chunk_ids: list[str]  # its passages' ids, in reading order
+    duplicate_of: str  # the stored article whose text this one repeats ("" when none)
+    also_published_at: list[str]  # URLs of the same text elsewhere
+    duplicate_ids: list[str]  # articles whose text this record stands for
+    # Other versions of the story: near copies that differ in a fact (see dedup.py).
+    versions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RetrievedPassage:
+    """A passage as the store hands it to retrieval: its text, where it lies in its
+    article, the article's facts, and its vector. Stored metadata is decoded once, by the
+    store; ``extra`` carries any other stored field through unchanged."""
+
+    id: str
+    article_id: str
+    text: str = ""
+    title: str = ""
+    source: str = ""
+    date: str = ""  # ISO 8601 or empty
+    date_int: int = 0  # YYYYMMDD, 0 when unknown
+    url: str = ""
+    position: int = 0
+    start: int = -1  # offsets of the passage in the article text (-1: unknown)
+    end: int = -1
+    also_published_at: tuple[str, ...] = ()
+    duplicate_ids: tuple[str, ...] = ()  # articles with the same text, stored once
+    versions: tuple[str, ...] = ()  # other versions of the story (differ in a fact)
+    vector: Any = None  # float32 numpy array, when fetched
+    distance: float | None = None  # cosine distance to the query vector (nearest only)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """The fields as LangChain ``Document`` metadata (lists for the id lists)."""
+        return {
+            **self.extra,
+            "article_id": self.article_id,
+            "chunk_id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "date_int": self.date_int,
+            "url": self.url,
+            "position": self.position,
+            "start": self.start,
+            "end": self.end,
+            "also_published_at": list(self.also_published_at),
+            "duplicate_ids": list(self.duplicate_ids),
+            "versions": list(self.versions),
+        }
+
+
+@dataclass(frozen=True)
 class Problem:
     """A file (or line) that could not be ingested, and why, in one line."""
 

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import socket
@@ -30,7 +29,12 @@ from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.keyword import KeywordIndexes
 from rag.indexing.loaders import iter_files, load_path
 from rag.indexing.splitting import PassageSplitter
-from rag.indexing.store import ARTICLES_SUFFIX, ArticleIndex, ArticleRecord, date_number
+from rag.indexing.store import (
+    ARTICLES_SUFFIX,
+    ArticleIndex,
+    ArticleRecord,
+    passage_metadata,
+)
 
 #: Called as progress(done, total) while passages are embedded.
 ProgressCallback = Callable[[int, int], None]
@@ -647,31 +651,13 @@ class _Ingestion:
             minhash=signature, chunk_ids=[p.id for p in passages], duplicate_of="",
             also_published_at=also, duplicate_ids=dup_ids, versions=versions,
         )
-        metadatas = [self._passage_metadata(record, p) for p in passages]
+        metadatas = [passage_metadata(record, p) for p in passages]
         # Passages already stored (same text) keep their vectors; orphans of a crashed
         # run are found by article id, not only through the old record.
         present = set(self.index.passage_ids_of(article.id))
         wanted = {p.id for p in passages}
         to_embed = [i for i, p in enumerate(passages) if p.id not in present]
         return _Pending(article, record, passages, metadatas, to_embed, sorted(present - wanted))
-
-    @staticmethod
-    def _passage_metadata(record: ArticleRecord, passage: Passage) -> dict[str, Any]:
-        return {
-            "article_id": record.id,
-            "chunk_id": passage.id,
-            "title": record.title,
-            "source": record.source,
-            "date": record.date,
-            "date_int": date_number(record.date),
-            "url": record.url,
-            "position": passage.position,
-            "start": passage.start,
-            "end": passage.end,
-            "also_published_at": json.dumps(record.also_published_at),
-            "duplicate_ids": json.dumps(record.duplicate_ids),
-            "versions": json.dumps(record.versions),
-        }
 
     # --- duplicates --------------------------------------------------------------
     def _store_duplicate(
@@ -743,15 +729,7 @@ class _Ingestion:
         updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
                                    "duplicate_ids": dup_ids, "versions": versions})
         text = self.index.article_text(original.id) or ""
-        got = self.index.passages.get(ids=original.chunk_ids, include=["metadatas"])
-        metas = []
-        for meta in got["metadatas"]:
-            meta = dict(meta or {})
-            meta["also_published_at"] = json.dumps(also)
-            meta["duplicate_ids"] = json.dumps(dup_ids)
-            meta["versions"] = json.dumps(versions)
-            metas.append(meta)
-        self.index.update_passage_metadata(list(got["ids"]), metas)
+        self.index.relink_passages(original.chunk_ids, also, dup_ids, versions)
         self.index.put_record(updated, text)
         self.records[original.id] = updated
         self.changed = True

@@ -1,11 +1,14 @@
 """The Chroma index: a passage collection (embedded) and an article collection (records).
 
-Passages live in ``<collection>``, searched by cosine similarity through
-``langchain_chroma``; each article has one record in ``<collection>__articles`` with its
-full text, content hash and passage ids. The article record is written last, so it
-marks an article as complete: a crash before it leaves the article "changed", and the
-next ingest repairs it. Both collections live in Chroma, so a Chroma server shares
-everything between processes.
+Passages live in ``<collection>``, searched by cosine similarity; each article has one
+record in ``<collection>__articles`` with its full text, content hash and passage ids.
+The article record is written last, so it marks an article as complete: a crash before
+it leaves the article "changed", and the next ingest repairs it. Both collections live
+in Chroma, so a Chroma server shares everything between processes.
+
+Rows leave this module typed (:class:`~rag.core.schema.RetrievedPassage`,
+:class:`~rag.core.schema.StoredArticle`): Chroma's metadata, with its JSON-encoded id
+lists, is read and written here only.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from rag.core.errors import IndexLockedError, IndexMissingError, ModelMismatchError, RagError
+from rag.core.schema import Passage, RetrievedPassage, StoredArticle
 from rag.core.settings import Settings
 from rag.indexing.embeddings import EXPORT_VERSION, PassageEmbeddings
 
@@ -41,60 +44,124 @@ def date_number(date: str) -> int:
     return int(date.replace("-", "")[:8]) if date else 0
 
 
-@dataclass(frozen=True)
-class ArticleRecord:
-    id: str
-    title: str
-    source: str
-    date: str
-    url: str
-    origin: str
-    content_hash: str
-    text_hash: str
-    minhash: str
-    chunk_ids: list[str]
-    duplicate_of: str
-    also_published_at: list[str]
-    duplicate_ids: list[str]
-    # Other versions of the story: near copies that differ in a fact (see dedup.py).
-    versions: list[str] = field(default_factory=list)
+#: The stored article record (the name ingestion has always used).
+ArticleRecord = StoredArticle
 
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "source": self.source,
-            "date": self.date,
-            "date_int": date_number(self.date),
-            "url": self.url,
-            "origin": self.origin,
-            "content_hash": self.content_hash,
-            "text_hash": self.text_hash,
-            "minhash": self.minhash,
-            "chunk_ids": json.dumps(self.chunk_ids),
-            "duplicate_of": self.duplicate_of,
-            "also_published_at": json.dumps(self.also_published_at),
-            "duplicate_ids": json.dumps(self.duplicate_ids),
-            "versions": json.dumps(self.versions),
-        }
 
-    @classmethod
-    def from_metadata(cls, record_id: str, meta: dict[str, Any]) -> ArticleRecord:
-        return cls(
-            id=record_id,
-            title=str(meta.get("title", "")),
-            source=str(meta.get("source", "")),
-            date=str(meta.get("date", "")),
-            url=str(meta.get("url", "")),
-            origin=str(meta.get("origin", "")),
-            content_hash=str(meta.get("content_hash", "")),
-            text_hash=str(meta.get("text_hash", "")),
-            minhash=str(meta.get("minhash", "")),
-            chunk_ids=json.loads(str(meta.get("chunk_ids") or "[]")),
-            duplicate_of=str(meta.get("duplicate_of", "")),
-            also_published_at=json.loads(str(meta.get("also_published_at") or "[]")),
-            duplicate_ids=json.loads(str(meta.get("duplicate_ids") or "[]")),
-            versions=json.loads(str(meta.get("versions") or "[]")),
-        )
+def record_metadata(record: StoredArticle) -> dict[str, Any]:
+    """What the index stores with an article record."""
+    return {
+        "title": record.title,
+        "source": record.source,
+        "date": record.date,
+        "date_int": date_number(record.date),
+        "url": record.url,
+        "origin": record.origin,
+        "content_hash": record.content_hash,
+        "text_hash": record.text_hash,
+        "minhash": record.minhash,
+        "chunk_ids": json.dumps(record.chunk_ids),
+        "duplicate_of": record.duplicate_of,
+        **_links(record.also_published_at, record.duplicate_ids, record.versions),
+    }
+
+
+def record_from(record_id: str, meta: dict[str, Any]) -> StoredArticle:
+    """A stored article record as a typed row (decoded here only)."""
+    return StoredArticle(
+        id=record_id,
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        date=str(meta.get("date", "")),
+        url=str(meta.get("url", "")),
+        origin=str(meta.get("origin", "")),
+        content_hash=str(meta.get("content_hash", "")),
+        text_hash=str(meta.get("text_hash", "")),
+        minhash=str(meta.get("minhash", "")),
+        chunk_ids=list(_id_list(meta.get("chunk_ids"))),
+        duplicate_of=str(meta.get("duplicate_of", "")),
+        also_published_at=list(_id_list(meta.get("also_published_at"))),
+        duplicate_ids=list(_id_list(meta.get("duplicate_ids"))),
+        versions=list(_id_list(meta.get("versions"))),
+    )
+
+
+def _links(
+    also_published_at: Sequence[str], duplicate_ids: Sequence[str], versions: Sequence[str]
+) -> dict[str, str]:
+    # Chroma metadata holds no lists: the id lists are stored as JSON, decoded only here.
+    return {
+        "also_published_at": json.dumps(list(also_published_at)),
+        "duplicate_ids": json.dumps(list(duplicate_ids)),
+        "versions": json.dumps(list(versions)),
+    }
+
+
+def _id_list(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, list | tuple):
+        return tuple(str(i) for i in raw)
+    try:
+        value = json.loads(str(raw or "[]"))
+    except json.JSONDecodeError:
+        return ()
+    return tuple(str(i) for i in value) if isinstance(value, list) else ()
+
+
+def passage_metadata(record: StoredArticle, passage: Passage) -> dict[str, Any]:
+    """What the index stores with a passage (its article's facts and its offsets)."""
+    return {
+        "article_id": record.id,
+        "chunk_id": passage.id,
+        "title": record.title,
+        "source": record.source,
+        "date": record.date,
+        "date_int": date_number(record.date),
+        "url": record.url,
+        "position": passage.position,
+        "start": passage.start,
+        "end": passage.end,
+        **_links(record.also_published_at, record.duplicate_ids, record.versions),
+    }
+
+
+_PASSAGE_FIELDS = frozenset(
+    {"article_id", "chunk_id", "title", "source", "date", "date_int", "url", "position",
+     "start", "end", "also_published_at", "duplicate_ids", "versions"}
+)
+
+
+def passage_from(
+    passage_id: str, text: str | None, meta: dict[str, Any] | None, vector: Any = None,
+    distance: float | None = None,
+) -> RetrievedPassage:
+    """A stored passage as a typed row (the one place passage metadata is decoded)."""
+    import numpy as np
+
+    meta = dict(meta or {})
+
+    def number(key: str, default: int) -> int:
+        value = meta.get(key, default)
+        return value if isinstance(value, int) else default
+
+    return RetrievedPassage(
+        id=passage_id,
+        article_id=str(meta.get("article_id", "")),
+        text=text or "",
+        title=str(meta.get("title", "")),
+        source=str(meta.get("source", "")),
+        date=str(meta.get("date", "")),
+        date_int=number("date_int", 0),
+        url=str(meta.get("url", "")),
+        position=number("position", 0),
+        start=number("start", -1),
+        end=number("end", -1),
+        also_published_at=_id_list(meta.get("also_published_at")),
+        duplicate_ids=_id_list(meta.get("duplicate_ids")),
+        versions=_id_list(meta.get("versions")),
+        vector=None if vector is None else np.asarray(vector, dtype=np.float32),
+        distance=distance,
+        extra={k: v for k, v in meta.items() if k not in _PASSAGE_FIELDS},
+    )
 
 
 def full_disk(index_dir: Path, exc: BaseException | None = None) -> RagError | None:
@@ -202,8 +269,6 @@ class ArticleIndex:
     def __init__(
         self, settings: Settings, embeddings: PassageEmbeddings, create: bool = False
     ) -> None:
-        from langchain_chroma import Chroma
-
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create)
@@ -216,14 +281,13 @@ class ArticleIndex:
                 "`rag ingest index/articles`"
             )
         try:
-            self.vectorstore = Chroma(
-                client=self.client,
-                collection_name=name,
-                embedding_function=embeddings,
-                collection_metadata=None if exists else {"hnsw:space": "cosine"},
-            )
+            # Vectors always come from our embeddings, never from Chroma's own function.
             # Chroma's result types are all Optional; these handles are used untyped.
-            self.passages: Any = self.vectorstore._collection
+            self.passages: Any = self.client.get_or_create_collection(
+                name,
+                embedding_function=None,
+                metadata=None if exists else {"hnsw:space": "cosine"},
+            )
             self.articles: Any = self.client.get_or_create_collection(name + ARTICLES_SUFFIX)
         except RagError:
             raise
@@ -301,11 +365,11 @@ class ArticleIndex:
 
     # --- articles --------------------------------------------------------------
     @_reading
-    def records(self) -> dict[str, ArticleRecord]:
-        out: dict[str, ArticleRecord] = {}
+    def records(self) -> dict[str, StoredArticle]:
+        out: dict[str, StoredArticle] = {}
         for ids, metas, _ in self._paged(self.articles, include=["metadatas"]):
             for record_id, meta in zip(ids, metas, strict=True):
-                out[record_id] = ArticleRecord.from_metadata(record_id, meta or {})
+                out[record_id] = record_from(record_id, meta or {})
         return out
 
     @_reading
@@ -314,10 +378,10 @@ class ArticleIndex:
         docs = got.get("documents") or []
         return docs[0] if docs else None
 
-    def put_record(self, record: ArticleRecord, text: str) -> None:
+    def put_record(self, record: StoredArticle, text: str) -> None:
         self.put_records([(record, text)])
 
-    def put_records(self, records: Sequence[tuple[ArticleRecord, str]]) -> None:
+    def put_records(self, records: Sequence[tuple[StoredArticle, str]]) -> None:
         """Records with their article texts, in as few calls as Chroma allows (each call
         has a fixed cost: one call per article was a third of ingestion's writing)."""
         for start in range(0, len(records), self._batch):
@@ -326,7 +390,7 @@ class ArticleIndex:
                 ids=[record.id for record, _ in batch],
                 embeddings=[_RECORD_VECTOR] * len(batch),
                 documents=[text for _, text in batch],
-                metadatas=[record.metadata() for record, _ in batch],
+                metadatas=[record_metadata(record) for record, _ in batch],
             )
 
     def delete_records(self, ids: Sequence[str]) -> None:
@@ -371,27 +435,50 @@ class ArticleIndex:
             self.passages.delete(ids=list(ids[start : start + self._batch]))
 
     @_reading
-    def query_passages(
-        self, vector: Sequence[float], n: int, where: dict[str, Any] | None
-    ) -> Any:
-        """The ``n`` nearest passages with text, metadata, distance and vector."""
-        return self.passages.query(
+    def nearest(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[RetrievedPassage]:
+        """The ``n`` passages nearest ``vector`` (best first), with text and vector."""
+        got = self.passages.query(
             query_embeddings=[list(vector)],
             n_results=n,
             where=where,
             include=["documents", "metadatas", "distances", "embeddings"],
         )
+        return [
+            passage_from(pid, text, meta, vec, float(distance))
+            for pid, text, meta, distance, vec in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0],
+                got["distances"][0], got["embeddings"][0], strict=True,
+            )
+        ]
 
     @_reading
-    def get_passages(
-        self, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None
-    ) -> Any:
-        """Passages by id or metadata, with text, metadata and vector."""
-        return self.passages.get(
-            ids=list(ids) if ids is not None else None,
-            where=where,
-            include=["documents", "metadatas", "embeddings"],
-        )
+    def passages_by_id(self, ids: Sequence[str]) -> list[RetrievedPassage]:
+        """These passages (those that exist), with text and vector."""
+        got = self.passages.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        return [
+            passage_from(pid, text, meta, vec)
+            for pid, text, meta, vec in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        ]
+
+    @_reading
+    def relink_passages(
+        self,
+        ids: Sequence[str],
+        also_published_at: Sequence[str],
+        duplicate_ids: Sequence[str],
+        versions: Sequence[str],
+    ) -> None:
+        """Give these passages their article's current duplicate and version links."""
+        got = self.passages.get(ids=list(ids), include=["metadatas"])
+        metas = [
+            {**dict(meta or {}), **_links(also_published_at, duplicate_ids, versions)}
+            for meta in got["metadatas"]
+        ]
+        self.update_passage_metadata(list(got["ids"]), metas)
 
     @_reading
     def vectors_of_articles(self, article_ids: Sequence[str]) -> tuple[list[str], Any]:

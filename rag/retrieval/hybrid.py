@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,9 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, field_validator
 
 from rag.core.runtime import elapsed_ms
+from rag.core.schema import RetrievedPassage
 from rag.core.settings import Settings
+from rag.core.store import PassageStore
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.ingest import keyword_dir
 from rag.indexing.keyword import KeywordIndex, KeywordIndexes
@@ -144,8 +146,7 @@ class Filters:
 @dataclass
 class _Candidate:
     passage_id: str
-    text: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
+    passage: RetrievedPassage | None = None  # fetched for those that reach the pool
     vector: np.ndarray | None = None
     dense: float | None = None  # cosine similarity to the question
     bm25: float | None = None
@@ -157,10 +158,16 @@ class _Candidate:
 class SearchEngine:
     """Owns the index handles; shared by retrievers and chains, safe across threads."""
 
-    def __init__(self, settings: Settings, embeddings: PassageEmbeddings | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings: PassageEmbeddings | None = None,
+        store: PassageStore | None = None,
+    ) -> None:
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings)
-        self.index = ArticleIndex(settings, self.embeddings, create=False)
+        #: The store searched: the Chroma index of ``settings`` unless one is injected.
+        self.index: PassageStore = store or ArticleIndex(settings, self.embeddings, create=False)
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()
         self._checked_at = 0.0
@@ -291,24 +298,15 @@ class SearchEngine:
         filters: Filters,
         candidates: dict[str, _Candidate],
     ) -> list[str]:
-        got = self.index.query_passages(query_vector.tolist(), fetch, filters.chroma_where())
         ranked: list[str] = []
-        for passage_id, text, meta, distance, vector in zip(
-            got["ids"][0],
-            got["documents"][0],
-            got["metadatas"][0],
-            got["distances"][0],
-            got["embeddings"][0],
-            strict=True,
-        ):
-            candidate = candidates.setdefault(passage_id, _Candidate(passage_id))
-            candidate.text = text or ""
-            candidate.metadata = dict(meta or {})
-            candidate.vector = np.asarray(vector, dtype=np.float32)
-            candidate.dense = 1.0 - float(distance)
-            candidate.article_id = str(candidate.metadata.get("article_id", ""))
-            candidate.date_int = int(candidate.metadata.get("date_int", 0) or 0)
-            ranked.append(passage_id)
+        for passage in self.index.nearest(query_vector.tolist(), fetch, filters.chroma_where()):
+            candidate = candidates.setdefault(passage.id, _Candidate(passage.id))
+            candidate.passage = passage
+            candidate.vector = passage.vector
+            candidate.dense = 1.0 - (passage.distance or 0.0)
+            candidate.article_id = passage.article_id
+            candidate.date_int = passage.date_int
+            ranked.append(passage.id)
         return ranked
 
     def _fuse(
@@ -369,26 +367,19 @@ class SearchEngine:
             candidates.setdefault(candidate.passage_id, candidate)
 
     def _complete(self, pool: list[_Candidate], query_vector: np.ndarray | None) -> None:
-        """Fetch text, metadata and vectors of candidates only BM25 found."""
-        missing = [c.passage_id for c in pool if not c.metadata]
+        """Fetch the passages (text, facts, vector) of candidates only BM25 found."""
+        missing = [c.passage_id for c in pool if c.passage is None]
         if not missing:
             return
-        got = self.index.get_passages(ids=missing)
-        by_id = {
-            passage_id: (text, meta, vector)
-            for passage_id, text, meta, vector in zip(
-                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-            )
-        }
+        by_id = {p.id: p for p in self.index.passages_by_id(missing)}
         for candidate in pool:
-            if candidate.passage_id in by_id:
-                text, meta, vector = by_id[candidate.passage_id]
-                candidate.text = text or ""
-                candidate.metadata = dict(meta or {})
-                candidate.vector = np.asarray(vector, dtype=np.float32)
-                if query_vector is not None:
-                    candidate.dense = float(candidate.vector @ query_vector)
-        pool[:] = [c for c in pool if c.metadata]
+            passage = by_id.get(candidate.passage_id)
+            if passage is not None:
+                candidate.passage = passage
+                candidate.vector = passage.vector
+                if query_vector is not None and passage.vector is not None:
+                    candidate.dense = float(passage.vector @ query_vector)
+        pool[:] = [c for c in pool if c.passage is not None]
 
 
 def _weigh_by_date(candidates: Any, as_of: str, settings: Settings) -> None:
@@ -440,14 +431,17 @@ def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
 
 
 def _to_document(candidate: _Candidate, rank: int) -> Document:
-    meta = dict(candidate.metadata)
+    """The LangChain boundary: a typed passage becomes a ``Document``."""
+    passage = candidate.passage
+    assert passage is not None  # _complete dropped the ones that could not be fetched
+    meta = passage.metadata()
     meta.update(
         rank=rank,
         score=round(candidate.fused, 6),
         dense_score=None if candidate.dense is None else round(candidate.dense, 6),
         bm25_score=None if candidate.bm25 is None else round(candidate.bm25, 6),
     )
-    return Document(page_content=candidate.text, metadata=meta, id=candidate.passage_id)
+    return Document(page_content=passage.text, metadata=meta, id=candidate.passage_id)
 
 
 

@@ -16,6 +16,7 @@ from rag.app.ui_render import escape_markdown
 from rag.core.runtime import SettingsError, load_settings
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.store import ArticleIndex
 from rag.retrieval.hybrid import SearchEngine
 
 
@@ -41,7 +42,8 @@ def chain(key: str, answerer: str, _settings: Settings) -> RagChain:
 
 @st.cache_data(show_spinner=False, max_entries=8, ttl=60)
 def stats(key: str, revision: str, _settings: Settings, _engine: SearchEngine) -> dict[str, Any]:
-    return index_stats(_settings, index=_engine.index)
+    store = _engine.index  # the engine's open Chroma index, when that is its store
+    return index_stats(_settings, index=store if isinstance(store, ArticleIndex) else None)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

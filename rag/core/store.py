@@ -1,0 +1,56 @@
+"""What retrieval needs from a store, as a Protocol: typed rows in, nothing Chroma-shaped.
+
+:class:`rag.indexing.store.ArticleIndex` (Chroma) is the implementation; another store
+(a server database, an in-memory one for tests) needs these methods and nothing more to
+be injected into :class:`rag.retrieval.hybrid.SearchEngine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from rag.core.schema import RetrievedPassage, StoredArticle
+
+#: A page of rows: (ids, metadatas, texts), as the keyword index is built from.
+Page = tuple[list[str], list[dict[str, Any]], list[str]]
+
+
+class PassageStore(Protocol):
+    """Read access to stored passages and articles for search."""
+
+    @property
+    def revision(self) -> str:
+        """Changes whenever the stored passages change (caches compare it)."""
+        ...
+
+    def nearest(
+        self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[RetrievedPassage]:
+        """The ``n`` passages nearest ``vector``, best first, with vectors and distances;
+        ``where`` is a Chroma-style metadata filter."""
+        ...
+
+    def passages_by_id(self, ids: Sequence[str]) -> list[RetrievedPassage]:
+        """These passages (the ones that exist), with their vectors."""
+        ...
+
+    def vectors_of_articles(self, article_ids: Sequence[str]) -> tuple[list[str], Any]:
+        """Ids and vectors (one float32 row each) of every passage of these articles."""
+        ...
+
+    def records(self) -> Mapping[str, StoredArticle]:
+        """Every article record, by id."""
+        ...
+
+    def article_text(self, article_id: str) -> str | None:
+        """The article's full text, None when it is not stored."""
+        ...
+
+    def all_passages(self) -> Iterator[Page]:
+        """Every passage, a page at a time."""
+        ...
+
+    def all_articles(self) -> Iterator[Page]:
+        """Every article record with its full text, a page at a time."""
+        ...

@@ -1,0 +1,98 @@
+"""The store hands out typed rows and can be injected into the search engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.core.schema import RetrievedPassage, StoredArticle
+from rag.core.settings import Settings
+from rag.core.store import Page, PassageStore
+from rag.indexing.embeddings import make_embeddings
+from rag.indexing.ingest import ingest
+from rag.indexing.store import ArticleIndex, passage_from
+from rag.retrieval.hybrid import SearchEngine
+
+from .conftest import write_article
+
+
+class Recording:
+    """A PassageStore that forwards to the real Chroma index and notes what is called."""
+
+    def __init__(self, inner: ArticleIndex) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    @property
+    def revision(self) -> str:
+        return self.inner.revision
+
+    def nearest(self, vector: Sequence[float], n: int,
+                where: dict[str, Any] | None = None) -> list[RetrievedPassage]:
+        self.calls.append("nearest")
+        return self.inner.nearest(vector, n, where)
+
+    def passages_by_id(self, ids: Sequence[str]) -> list[RetrievedPassage]:
+        self.calls.append("passages_by_id")
+        return self.inner.passages_by_id(ids)
+
+    def vectors_of_articles(self, article_ids: Sequence[str]) -> tuple[list[str], Any]:
+        self.calls.append("vectors_of_articles")
+        return self.inner.vectors_of_articles(article_ids)
+
+    def records(self) -> Mapping[str, StoredArticle]:
+        return self.inner.records()
+
+    def article_text(self, article_id: str) -> str | None:
+        return self.inner.article_text(article_id)
+
+    def all_passages(self) -> Iterator[Page]:
+        return self.inner.all_passages()
+
+    def all_articles(self) -> Iterator[Page]:
+        return self.inner.all_articles()
+
+
+def test_an_injected_store_is_the_one_searched(corpus: Path, hashing_settings: Settings) -> None:
+    ingest([corpus], hashing_settings)
+    embeddings = make_embeddings(hashing_settings)
+    store = Recording(ArticleIndex(hashing_settings, embeddings))
+    typed: PassageStore = store  # the Protocol is all the engine needs
+    engine = SearchEngine(hashing_settings, embeddings, store=typed)
+    docs = engine.search("volcano lava Iceland", k=2)
+    assert docs and docs[0].metadata["title"] == "Volcano erupts in Iceland"
+    assert "nearest" in store.calls
+
+
+def test_duplicates_are_decoded_once_into_lists(tmp_path: Path,
+                                                hashing_settings: Settings) -> None:
+    text = "The harbour reopened on Monday after the storm. Ferries run again."
+    folder = tmp_path / "dups"
+    folder.mkdir()
+    write_article(folder, "one.md", "Harbour reopens", text, id="one", source="one.test",
+                  url="https://one.test/harbour")
+    write_article(folder, "two.md", "Harbour reopens", text, id="two", source="two.test",
+                  url="https://two.test/harbour")
+    ingest([folder], hashing_settings)
+    engine = SearchEngine(hashing_settings)
+    [doc] = engine.search("harbour reopened ferries", k=1)
+    assert isinstance(doc.metadata["duplicate_ids"], list)
+    assert isinstance(doc.metadata["also_published_at"], list)
+    stored = {doc.metadata["article_id"], *doc.metadata["duplicate_ids"]}
+    assert stored == {"one", "two"}
+
+
+def test_rows_decode_stored_metadata() -> None:
+    row = passage_from(
+        "a:1", "Text.",
+        {"article_id": "a", "chunk_id": "a:1", "date": "2025-05-01", "date_int": 20250501,
+         "start": 10, "end": 15, "duplicate_ids": '["b"]', "also_published_at": "not json",
+         "language": "en"},
+        [1.0, 0.0], 0.25,
+    )
+    assert row.article_id == "a" and row.start == 10 and row.end == 15
+    assert row.duplicate_ids == ("b",) and row.also_published_at == ()
+    assert row.distance == 0.25 and row.vector.tolist() == [1.0, 0.0]
+    assert row.metadata()["language"] == "en"  # unknown stored fields pass through
+    assert row.metadata()["chunk_id"] == "a:1"

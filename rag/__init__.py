@@ -7,8 +7,9 @@ Public API (imported lazily so that ``import rag`` stays light and never loads t
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.core.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -37,10 +38,4 @@ if TYPE_CHECKING:
     from rag.retrieval.hybrid import build_retriever
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rag' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.app.console import command_settings, fail
+from rag.app.console import command_settings, fail, progress_bar
 from rag.core.errors import RagError
 
 app = typer.Typer(
@@ -54,28 +54,14 @@ def ingest(
     from rag.indexing.ingest import ingest as run_ingest
 
     settings = command_settings(index_dir=index_dir)
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if quiet or total == 0:
-            return
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="passage", desc="embedding", file=sys.stderr)
-        bar.update(done - bar.n)
-
-    try:
-        summary = run_ingest(
-            paths, settings, prune=prune, rebuild=rebuild, replace=replace, progress=progress,
-            follow_links=follow_links,
-        )
-    except RagError as exc:
-        fail(str(exc))
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress_bar("passage", "embedding", quiet) as progress:
+        try:
+            summary = run_ingest(
+                paths, settings, prune=prune, rebuild=rebuild, replace=replace,
+                progress=progress, follow_links=follow_links,
+            )
+        except RagError as exc:
+            fail(str(exc))
     for problem in summary.problems:
         typer.echo(f"skipped: {problem}", err=True)
     if as_json:

@@ -5,6 +5,9 @@ Shared by ``rag`` (rag.app.cli), ``rag eval`` (rag.app.eval_cli) and ``rag bench
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -17,11 +20,37 @@ if TYPE_CHECKING:
 #: Exit code for bad input (files, options, settings).
 EXIT_BAD_INPUT = 2
 
+#: Called as progress(done, total).
+Progress = Callable[[int, int], None]
+
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` on stderr and exit with ``code``."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@contextmanager
+def progress_bar(unit: str, desc: str, quiet: bool = False) -> Iterator[Progress]:
+    """A ``progress(done, total)`` callback that draws a tqdm bar on stderr once there is
+    something to count (never when ``quiet``); the bar is closed on leaving."""
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if quiet or total == 0:
+            return
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr)
+        bar.update(done - bar.n)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def command_settings(**overrides: Any) -> Settings:

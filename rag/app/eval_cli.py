@@ -6,14 +6,13 @@ means ``rag eval run SUITE``.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from rag.app.console import EXIT_BAD_INPUT, command_settings, fail
+from rag.app.console import EXIT_BAD_INPUT, command_settings, fail, progress_bar
 from rag.core.errors import RagError
 
 #: Exit code when a metric is under its --fail-under floor (bad input: EXIT_BAD_INPUT, 2).
@@ -117,28 +116,14 @@ def run(
     except (ValueError, RagError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)
 
-    bar: Any = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if quiet:
-            return
-        if bar is None:
-            from tqdm import tqdm
-
-            bar = tqdm(total=total, unit="case", desc="evaluating", file=sys.stderr)
-        bar.update(done - bar.n)
-
-    try:
-        report = evaluate(
-            cases, settings, out_dir=None, baseline=baseline, progress=progress,
-            date_window_days=date_window, judge_kind=judge, split=split, part=part,
-        )
-    except RagError as exc:
-        fail(str(exc), EXIT_BAD_INPUT)
-    finally:
-        if bar is not None:
-            bar.close()
+    with progress_bar("case", "evaluating", quiet) as progress:
+        try:
+            report = evaluate(
+                cases, settings, out_dir=None, baseline=baseline, progress=progress,
+                date_window_days=date_window, judge_kind=judge, split=split, part=part,
+            )
+        except RagError as exc:
+            fail(str(exc), EXIT_BAD_INPUT)
     report["suite"] = str(suite)
     from rag.evaluation.report import write_reports
 

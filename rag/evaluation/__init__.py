@@ -11,8 +11,9 @@ The CLI is ``rag eval SUITE [--index-dir DIR] [--out DIR] [--baseline OLD/report
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.core.lazy import lazy_exports
 
 _EXPORTS = {
     "evaluate": "rag.evaluation.api",
@@ -47,10 +48,4 @@ if TYPE_CHECKING:
     from rag.evaluation.suite import EvalCase, SuiteError, load_suite
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rag.evaluation' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -127,7 +127,7 @@ def test_faithful_llm_answer_next_to_a_planted_order_stays_supported(
 
 def test_grounded_answerer_never_quotes_a_planted_order() -> None:
     settings = Settings.model_validate({"embedding_model": "hashing"})
-    answerer = GroundedAnswerer(settings, HashingEmbeddings())
+    answerer = GroundedAnswerer.from_settings(settings, HashingEmbeddings())
     answer = answerer.answer(
         "Was the council budget cancelled by the mayor?", [_doc(COUNCIL), _doc(HARBOUR, 2)]
     )

@@ -64,7 +64,7 @@ def _doc(text: str, n: int) -> Document:
 
 def test_brackets_in_article_text_are_not_links() -> None:
     settings = Settings.model_validate({"embedding_model": "hashing"})
-    answerer = GroundedAnswerer(settings, HashingEmbeddings())
+    answerer = GroundedAnswerer.from_settings(settings, HashingEmbeddings())
     docs = [
         _doc(FIELDS["article_markers"] + " The report says exports fell.", 1),
         _doc("Exports of the report fell [1] sharply, the report [2] says.", 2),

@@ -147,7 +147,7 @@ def test_the_grounded_answer_opens_with_the_voted_short_answer() -> None:
 
     settings = Settings(embedding_model="hashing", abstain_threshold=0.2,
                         short_answer_confidence=0.2)
-    answerer = GroundedAnswerer(settings, HashingEmbeddings())
+    answerer = GroundedAnswerer.from_settings(settings, HashingEmbeddings())
     passages = [
         doc("The United States was eliminated from the World Cup on Tuesday. Belgium beat "
             "the United States 2-1 in the round of 16.", "w1", "cnn.com"),

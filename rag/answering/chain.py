@@ -40,11 +40,11 @@ def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
             engine.embeddings, HashingEmbeddings
         ):
             # The retriever has usually embedded the same question a moment ago.
-            return GroundedAnswerer(settings, engine.embeddings, engine.query_vector)
+            return GroundedAnswerer.from_settings(settings, engine.embeddings, engine.query_vector)
         faster = make_embeddings(
             settings.model_copy(update={"embedding_backend": backend})
         )
-        return GroundedAnswerer(settings, faster)
+        return GroundedAnswerer.from_settings(settings, faster)
     from rag.answering.llm import make_llm_answerer
 
     return make_llm_answerer(settings)

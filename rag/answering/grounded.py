@@ -76,16 +76,48 @@ class GroundedAnswerer(Answerer):
 
     def __init__(
         self,
-        settings: Settings,
         embeddings: PassageEmbeddings,
         embed_question: Callable[[str], np.ndarray] | None = None,
+        *,
+        max_sentences: int = 4,
+        candidates: int = 8,
+        abstain_threshold: float = 0.5,
+        short_answer_confidence: float = 0.35,
     ) -> None:
-        self.settings = settings
+        if max_sentences < 1 or candidates < 1:
+            raise ValueError(
+                f"max_sentences ({max_sentences}) and candidates ({candidates}) must be >= 1"
+            )
+        for name, value in (("abstain_threshold", abstain_threshold),
+                            ("short_answer_confidence", short_answer_confidence)):
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+        self.max_sentences = max_sentences
+        self.candidates = candidates
+        self.abstain_threshold = abstain_threshold
+        self.short_answer_confidence = short_answer_confidence
         self.embeddings = embeddings
         # The retriever has usually embedded the same question a moment ago.
         self.embed_question = embed_question
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        embeddings: PassageEmbeddings,
+        embed_question: Callable[[str], np.ndarray] | None = None,
+    ) -> GroundedAnswerer:
+        """The answerer with the answer knobs of ``settings``."""
+        return cls(
+            embeddings,
+            embed_question,
+            max_sentences=settings.max_answer_sentences,
+            candidates=settings.answer_candidates,
+            abstain_threshold=settings.abstain_threshold,
+            short_answer_confidence=settings.short_answer_confidence,
+        )
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()
@@ -153,7 +185,7 @@ class GroundedAnswerer(Answerer):
         q_terms = set(content_terms(question))
         expected = spans.expected_type(question)
         shortlist = _shortlist(
-            candidates, content_terms(question), self.settings.answer_candidates
+            candidates, content_terms(question), self.candidates
         )
         for sentence in shortlist:
             sentence.shortlisted = True
@@ -167,14 +199,14 @@ class GroundedAnswerer(Answerer):
             return _Choice([])
         groups = _vote(question, expected, candidates, shortlist)
         short, short_sentence = None, None
-        if groups and groups[0].confidence >= self.settings.short_answer_confidence:
+        if groups and groups[0].confidence >= self.short_answer_confidence:
             short = groups[0]
             short_sentence = _stating(short, candidates)
             if short_sentence is not None and short_sentence is not best:
                 best = short_sentence
                 ranked = [best, *(s for s in ranked if s is not best)]
         why = expected.wh == "" and bool(_WHY.search(question))
-        limit = min(self.settings.max_answer_sentences, 3 if why else 2)
+        limit = min(self.max_sentences, 3 if why else 2)
         chosen = [best]
         for sentence in ranked[1:]:
             if len(chosen) >= limit:
@@ -194,7 +226,7 @@ class GroundedAnswerer(Answerer):
         """Abstain unless the best sentence is close to the question in meaning or words."""
         if not q_terms:
             return False
-        return best.score >= self.settings.abstain_threshold
+        return best.score >= self.abstain_threshold
 
     def _worth_adding(
         self, sentence: _Sentence, best: _Sentence, chosen: list[_Sentence], why: bool
@@ -212,7 +244,7 @@ class GroundedAnswerer(Answerer):
                 and bool(_CAUSAL.search(sentence.text))
                 and sentence.score >= 0.5 * best.score
             )
-        if not relevant or sentence.score < self.settings.abstain_threshold * 0.8:
+        if not relevant or sentence.score < self.abstain_threshold * 0.8:
             return False
         return all(_similarity(sentence, c) < 0.85 for c in chosen)
 

@@ -169,3 +169,59 @@ def test_hostile_article_renders_inert(hostile_server: str, artifacts: Path) -> 
         # The markup is shown to the reader as the text it is.
         assert "<script>window.__pwned_script=1</script>" in text
         assert "Harbour closed <img" in text
+
+
+@pytest.fixture
+def news_server(tmp_path: Path) -> Iterator[str]:
+    from tests.test_ui_news import summit_corpus
+
+    settings = Settings(
+        index_dir=tmp_path / "index", articles_dir=tmp_path / "news", embedding_model="hashing",
+        feedback_path=tmp_path / "feedback.jsonl", abstain_threshold=float(HASHING_ABSTAIN),
+    )
+    summary = ingest([summit_corpus(tmp_path / "news")], settings)
+    assert summary.ok, summary.problems
+    with streamlit_server(settings, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+def test_news_answer_marks_and_timeline(news_server: str, artifacts: Path) -> None:
+    """Outlet and date after cited sentences, the question date, a visible conflict box,
+    then the timeline view: days in order, each entry cited."""
+    from selenium.webdriver.common.by import By
+
+    with chromium(1280, 1300) as driver:
+        driver.get(news_server)
+        _wait(driver, "[data-testid='stSidebar'] [data-testid='stDateInput'] input")
+        sidebar = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+        assert "Asked as of" in sidebar and "asked as of today" in sidebar
+        _ask(driver, "Where will the climate summit be held?")
+        box = _wait(driver, ".rag-conflict")
+        assert "Sources disagree" in box.text
+        assert "Tampa" in box.text and "Glendale" in box.text
+        dateline = driver.find_element(By.CSS_SELECTOR, ".rag-answer .rag-dateline")
+        assert "Mar 2026" in dateline.text and dateline.is_displayed()
+        assert driver.find_element(By.CSS_SELECTOR, ".rag-asof").text.startswith("As of ")
+        time.sleep(0.5)
+        driver.save_screenshot(str(artifacts / "ui-news-conflict.png"))
+
+        switch = [
+            b for b in driver.find_elements(
+                By.CSS_SELECTOR, "[data-testid='stSidebar'] button"
+            ) if b.text.strip() == "Timeline"
+        ]
+        assert switch, "no Timeline switch in the sidebar"
+        switch[0].click()
+        field = _wait(driver, "input[aria-label='Story']")
+        field.send_keys("the next climate summit")
+        [show] = [
+            b for b in driver.find_elements(By.TAG_NAME, "button")
+            if b.text.strip() == "Show timeline"
+        ]
+        show.click()
+        _wait(driver, ".rag-timeline-day")
+        text = driver.find_element(By.CSS_SELECTOR, ".rag-timeline").text
+        assert text.index("2 Mar 2026") < text.index("9 Mar 2026")
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".rag-timeline-entry")) == 2
+        time.sleep(0.3)
+        driver.save_screenshot(str(artifacts / "ui-news-timeline.png"))

@@ -14,7 +14,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from rag.answering.timeline import Timeline
+from rag.app.render import dating_line
 from rag.core.citations import find_markers
+from rag.core.dates import pretty_day, pretty_span
 from rag.core.schema import Answer, Citation
 from rag.core.urls import safe_url, web_host
 from rag.indexing.splitting import sentence_spans
@@ -108,12 +111,20 @@ def answer_html(answer: Answer, anchor: str) -> str:
             "that cover it.</div></div></div>"
         )
     parts: list[str] = []
-    for segment in answer_segments(answer):
+    segments = answer_segments(answer)
+    by_id = {c.id: c for c in answer.citations}
+    group: list[int] = []
+    for index, segment in enumerate(segments):
         if segment.cite is not None:
             parts.append(
                 f'<a class="rag-cite" href="#{esc(anchor)}-{segment.cite}" '
                 f'title="Show source {segment.cite}">{segment.cite}</a>'
             )
+            group.append(segment.cite)
+            following = segments[index + 1] if index + 1 < len(segments) else None
+            if following is None or following.cite is None:
+                parts.append(dateline_html([by_id[n] for n in group if n in by_id]))
+                group = []
         elif segment.unsupported:
             parts.append(
                 '<span class="rag-unsupported" title="Not supported by the cited passage">'
@@ -136,7 +147,97 @@ def answer_html(answer: Answer, anchor: str) -> str:
             "repeats an instruction planted in a cited article (text that gives orders to "
             "an AI model rather than reporting news). Do not rely on it.</div>"
         )
-    return f'<div class="rag-answer">{"".join(parts)}</div>{notice}'
+    head = f'<div class="rag-asof">{esc(dating_line(answer))}</div>' if answer.as_of else ""
+    news = conflicts_html(answer, anchor) + corroboration_html(answer)
+    return f'{head}<div class="rag-answer">{"".join(parts)}</div>{news}{notice}'
+
+
+def dateline_html(citations: list[Citation]) -> str:
+    """'Ledger Wire · 25 Feb 2026' after a cited sentence (outlets and dates it cites)."""
+    labels: list[str] = []
+    for citation in citations:
+        label = " · ".join(
+            x for x in (citation.source, pretty_day(citation.date) if citation.date else "") if x
+        )
+        if label and label not in labels:
+            labels.append(label)
+    if not labels:
+        return ""
+    return f'<span class="rag-dateline">{esc("; ".join(labels))}</span>'
+
+
+def conflicts_html(answer: Answer, anchor: str) -> str:
+    """A marked box listing each value the sources give, with their citations."""
+    if not answer.conflicts:
+        return ""
+    rows = []
+    for conflict in answer.conflicts:
+        for value in conflict.values:
+            cites = "".join(
+                f'<a class="rag-cite" href="#{esc(anchor)}-{n}">{n}</a>'
+                for n in value.citation_ids
+            )
+            who = ", ".join(
+                " · ".join(x for x in (o, pretty_day(d) if d else "") if x)
+                for o, d in zip(value.outlets, value.dates, strict=False)
+            )
+            rows.append(f"<li><strong>{esc(value.value)}</strong> {cites} "
+                        f'<span class="rag-dateline">{esc(who)}</span></li>')
+    kinds = ", ".join(dict.fromkeys(c.kind for c in answer.conflicts))
+    return (
+        f'<div class="rag-conflict"><div><strong>Sources disagree</strong> ({esc(kinds)})'
+        f"</div><ul>{''.join(rows)}</ul></div>"
+    )
+
+
+def timeline_html(timeline: Timeline) -> str:
+    """Days oldest first; each article's key sentence with its outlet, its citation
+    (linking to the article), and marks for other versions and disagreements."""
+    span = pretty_span(timeline.date_from, timeline.date_to) if timeline.date_from else (
+        f"up to {pretty_day(timeline.date_to)}"
+    )
+    parts = [f'<div class="rag-asof">{esc(span)} · as of {esc(pretty_day(timeline.as_of))}</div>']
+    if not timeline.days:
+        parts.append('<div class="rag-abstain">No indexed article matches it in these dates.'
+                     "</div>")
+    for day in timeline.days:
+        label = pretty_day(day.date) if day.date else "Undated"
+        parts.append(f'<div class="rag-timeline-day">{esc(label)}</div>')
+        for entry in day.entries:
+            number = entry.citation.id
+            url = safe_url(entry.citation.url)
+            cite = (
+                f'<a class="rag-cite" href="{esc(url)}" target="_blank" rel="noopener noreferrer" '
+                f'title="{esc(entry.title)}">{number}</a>'
+                if url else f'<span class="rag-cite" title="{esc(entry.title)}">{number}</span>'
+            )
+            marks = ""
+            if entry.conflicts_with:
+                others = ", ".join(f"[{n}]" for n in entry.conflicts_with)
+                marks += f'<span class="rag-timeline-mark">disagrees with {esc(others)}</span>'
+            if entry.versions:
+                marks += (f'<span class="rag-timeline-mark">{len(entry.versions) + 1} '
+                          "versions</span>")
+            outlet = (
+                f'<span class="rag-dateline">{esc(entry.outlet)}</span>' if entry.outlet else ""
+            )
+            parts.append(
+                f'<div class="rag-timeline-entry" id="tl-{number}">{esc(entry.sentence)} '
+                f"{cite}{outlet}{marks}</div>"
+            )
+    return f'<div class="rag-timeline">{"".join(parts)}</div>'
+
+
+def corroboration_html(answer: Answer) -> str:
+    found = answer.corroboration
+    if found is None or not found.count or answer.conflicts:
+        return ""
+    outlets = ", ".join(found.outlets)
+    noun = "outlet" if found.count == 1 else "outlets"
+    return (
+        f'<div class="rag-corroboration" title="{esc(outlets)}">Reported by {found.count} '
+        f"{noun}: {esc(outlets)}</div>"
+    )
 
 
 def streaming_html(text: str) -> str:
@@ -511,6 +612,22 @@ mark.rag-quote {
 .rag-caret { opacity: .5; animation: rag-blink 1s steps(2) infinite; }
 @keyframes rag-blink { 50% { opacity: 0; } }
 .rag-question { white-space: pre-wrap; }
+.rag-asof { opacity: .6; font-size: .78rem; margin-bottom: .25rem; }
+.rag-dateline {
+  margin: 0 .35em 0 .15em; opacity: .6; font-size: .75em; white-space: nowrap;
+}
+.rag-conflict {
+  margin-top: .6rem; padding: .55rem .8rem; border-radius: .5rem; font-size: .9rem;
+  background: rgba(220,38,38,.07); border-left: 4px solid #dc2626;
+}
+.rag-conflict ul { margin: .2rem 0 0; padding-left: 1.1rem; }
+.rag-corroboration { margin-top: .45rem; font-size: .82rem; color: #15803d; }
+.rag-timeline-day { margin: 1rem 0 .3rem; font-weight: 700; }
+.rag-timeline-entry { margin: .25rem 0 .25rem .8rem; line-height: 1.55; }
+.rag-timeline-mark {
+  margin-left: .4em; padding: 0 .45em; border-radius: .5em; font-size: .72em;
+  background: rgba(220,38,38,.14); white-space: nowrap;
+}
 .rag-welcome {
   margin-top: 1rem; padding: 1rem 1.2rem; border-radius: .7rem;
   border: 1px solid rgba(100,116,139,.25); background: rgba(37,99,235,.04);

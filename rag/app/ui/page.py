@@ -16,6 +16,7 @@ from rag.app.conversation_export import chat_history
 from rag.app.logs import set_log_level
 from rag.app.ui import resources
 from rag.app.ui.sidebar import sidebar, state
+from rag.app.ui.timeline_view import timeline_view
 from rag.app.ui.turns import ask, queue_question, render_turn
 from rag.app.ui_render import COPY_SCRIPT, STYLE, escape_markdown, welcome_html
 from rag.core.errors import IndexMissingError, RagError
@@ -59,6 +60,9 @@ def main() -> None:
         problem = str(exc)
 
     choice = sidebar(settings, key, engine, stats)
+    if choice.get("view") == "timeline":
+        timeline_view(settings, None if problem else engine, choice)
+        return
 
     st.markdown("## :material/newsmode: Ask the news")
     st.caption(

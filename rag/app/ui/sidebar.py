@@ -16,6 +16,7 @@ from rag.app.conversations import new_id
 from rag.app.ui import conversations, resources
 from rag.app.ui_render import escape_markdown
 from rag.app.uploads import Upload, ingest_uploads
+from rag.core.dates import pretty_day, pretty_span
 from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.indexing.loaders import SUPPORTED_SUFFIXES
@@ -43,6 +44,12 @@ def sidebar(
     """Library stats, filters, answerer and depth, uploads, conversation tools."""
     choice: dict[str, Any] = {"filters": {}, "k": settings.top_k, "answerer": "grounded"}
     with st.sidebar:
+        choice["view"] = st.segmented_control(
+            "View", ["chat", "timeline"], key="view", default="chat",
+            format_func=lambda v: "Chat" if v == "chat" else "Timeline",
+            label_visibility="collapsed",
+        ) or "chat"
+        _question_date(choice)
         st.markdown("#### :material/library_books: Library")
         if stats is None:
             st.caption("No articles indexed yet.")
@@ -83,6 +90,28 @@ def sidebar(
         st.markdown("#### :material/forum: Conversations")
         _conversations()
     return choice
+
+
+def _question_date(choice: dict[str, Any]) -> None:
+    """The day questions are asked as of (default today): 'this week', 'in March' and
+    the staleness note are read against it."""
+    today = dt.date.today()
+    # A default beside a Session State value makes Streamlit warn: give it once.
+    initial: dict[str, Any] = {} if "as_of" in st.session_state else {"value": today}
+    day = st.date_input(
+        "Asked as of", key="as_of", format="YYYY-MM-DD", **initial,
+        help="The day the question is asked. 'This week', 'yesterday' or 'in March' are "
+        "read against it, and later articles count less.",
+    )
+    if not isinstance(day, dt.date):
+        day = today
+    choice["as_of"] = day.isoformat()
+    monday = day - dt.timedelta(days=day.weekday())
+    when = "today" if day == today else pretty_day(day)
+    st.caption(
+        escape_markdown(f"Questions are asked as of {when}: 'this week' means "
+                        f"{pretty_span(monday, day)}.")
+    )
 
 
 #: Why the filters are off on a library without outlets or dates, and how to change it.

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from langchain_core.documents import Document
 
+from rag.answering import spans
 from rag.answering.base import cite
 from rag.core.schema import (
     Answer,
@@ -30,29 +31,13 @@ from rag.core.schema import (
 from rag.core.text import content_terms
 from rag.indexing.splitting import sentence_spans
 
-_MONTHS = (
-    "January|February|March|April|May|June|July|August|September|October|November|December"
-)
-_NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    "fifty|hundred|thousand|dozen"
-)
-_ASKS: list[tuple[str, re.Pattern[str]]] = [
-    ("number", re.compile(r"^\s*(how many|how much|what (?:number|percentage|share))\b", re.I)),
-    ("date", re.compile(r"^\s*(when|(?:on )?what (?:day|date))\b", re.I)),
-    ("place", re.compile(r"^\s*(where|in (?:what|which) (?:city|town|country|place))\b", re.I)),
-    ("person", re.compile(r"^\s*(who|whom)\b", re.I)),
-    ("yes/no", re.compile(r"^\s*(did|does|do|is|was|were|are|has|have|had|will|can)\b", re.I)),
-]
-_NUMBER = re.compile(rf"(?<![\w.])(\d[\d,]*(?:\.\d+)?|{_NUMBER_WORDS})(?![\w])", re.I)
-_DATE = re.compile(
-    rf"\b(\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{1,2}})(?:,? (?:19|20)\d\d)?\b"
-)
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
-_PLACE = re.compile(
-    r"\b(?:in|near|at|outside|to|from|host(?:ed)?|chose)\s+(?:the\s+)?"
-    r"(?P<place>[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)"
-)
+_YES_NO = re.compile(r"^\s*(did|does|do|is|was|were|are|has|have|had|will|can)\b", re.I)
+_KIND_NAMES = {
+    spans.SpanType.PERSON: "person", spans.SpanType.COUNTRY: "place",
+    spans.SpanType.CITY: "place", spans.SpanType.PLACE: "place",
+    spans.SpanType.ORGANISATION: "name", spans.SpanType.ENTITY: "name",
+    spans.SpanType.TITLE: "title",
+}
 _NEGATION = re.compile(r"\b(not|no|never|n't|neither|nor|without)\b|n't\b", re.I)
 # Verbs whose opposite answers a yes/no question the other way.
 _OPPOSITES = [
@@ -78,10 +63,14 @@ class _Reading:
 
 
 def asked_kind(question: str) -> str | None:
-    """number, date, place, person or yes/no; None for other questions."""
-    for kind, pattern in _ASKS:
-        if pattern.search(question):
-            return kind
+    """What the question asks for (typed by rag.answering.spans): person, place, number,
+    date, ... or yes/no; None for other questions ("why", "how")."""
+    expected = spans.expected_type(question)
+    if expected.wants_span:
+        top = max(expected.types, key=lambda t: expected.types[t])
+        return _KIND_NAMES.get(top, spans.family(top))
+    if _YES_NO.search(question):
+        return "yes/no"
     return None
 
 
@@ -196,39 +185,34 @@ def _unit(question: str) -> str:
 
 
 def _value(kind: str, sentence: str, question: str, unit: str) -> tuple[str, str] | None:
-    """(value as written, comparison key) of the kind asked, not already in the question."""
-    asked = question.lower()
-    if kind == "number":
-        for match in _NUMBER.finditer(sentence):
-            after = content_terms(sentence[match.end() : match.end() + 40])[:3]
-            if unit and not any(t.startswith(unit[:4]) or unit.startswith(t) for t in after):
+    """(value as written, comparison key) of the type asked, not named in the question:
+    the span rag.answering.spans types best for the question (a number must count what
+    the question counts: '41 people', not '212 passengers')."""
+    if kind == "yes/no":
+        return _polarity(sentence, question)
+    expected = spans.expected_type(question)
+    best: tuple[float, str, str] | None = None
+    for span in spans.extract(sentence):
+        weight = expected.weight(span.type)
+        number = spans.family(span.type) == "number"
+        # A count names what it counts ("40 container ships"): only its figure must be new.
+        figure = re.match(r"[\d.,]+", span.text) if number else None
+        named = (
+            figure.group(0) in question if figure
+            else spans.named_in_question(question, span.text)
+        )
+        if weight < 0.5 or named:
+            continue
+        if number and unit:
+            after = content_terms(sentence[span.start : span.end + 40])[:4]
+            if not any(t.startswith(unit[:4]) or unit.startswith(t) for t in after):
                 continue
-            text = match.group(1)
-            if text.lower() in asked:
-                continue
-            return text, text.replace(",", "").lower()
-        return None
-    if kind == "date":
-        day = _DATE.search(sentence)
-        if day and day.group(0).lower() not in asked:
-            return day.group(0), " ".join(sorted(day.group(1).lower().split()))
-        return None
-    if kind == "place":
-        for match in _PLACE.finditer(sentence):
-            place = match.group("place")
-            if place.lower() not in asked:
-                return place, place.lower()
-        return None
-    if kind == "person":
-        for match in _NAME.finditer(sentence):
-            name = match.group(0)
-            if name.split()[0] in {"The", "A", "An"} or name.lower() in asked:
-                continue
-            if any(w.lower() in asked for w in name.split()):
-                continue
-            return name, name.split()[-1].lower()
-        return None
-    return _polarity(sentence, question)
+        key = span.key
+        if spans.family(span.type) == "name":
+            key = key.split()[-1] if key.split() else key  # "Putin" ~ "Vladimir Putin"
+        if best is None or weight > best[0]:
+            best = (weight, span.text, key)
+    return (best[1], best[2]) if best else None
 
 
 def _polarity(sentence: str, question: str) -> tuple[str, str] | None:

@@ -102,6 +102,13 @@ def test_ask_and_open_a_citation(seed_server: str, artifacts: Path) -> None:
 
     with chromium(1280, 1300) as driver:
         driver.get(seed_server)
+        # The first run explains itself: why the filters are off, questions that work.
+        example = _button(driver, "Why could Pezeshkian be impeached?")
+        sidebar = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text
+        assert "no outlet or publication date" in sidebar and "rag ingest" in sidebar
+        assert example.is_displayed()
+        time.sleep(0.5)
+        driver.save_screenshot(str(artifacts / "ui-first-run.png"))
         _ask(driver, S400_QUESTION)
         cite = _wait(driver, "a.rag-cite")
         answer = driver.find_element(By.CSS_SELECTOR, ".rag-answer").text
@@ -115,13 +122,20 @@ def test_ask_and_open_a_citation(seed_server: str, artifacts: Path) -> None:
 
         cite.click()
         card_id = cite.get_attribute("href").split("#", 1)[1]
-        card = driver.find_element(By.ID, card_id)
+        target = driver.find_element(By.ID, card_id)  # the [n] in its article's card
         assert driver.current_url.endswith("#" + card_id)
         assert driver.execute_script(
             "const r = arguments[0].getBoundingClientRect();"
-            "return r.top < window.innerHeight && r.bottom > 0;", card
+            "return r.top < window.innerHeight && r.bottom > 0;", target
         ), "the cited source card is not scrolled into view"
-        quote = card.find_element(By.CSS_SELECTOR, "mark.rag-quote").text
+        item = driver.execute_script("return arguments[0].closest('.rag-quote-item')", target)
+        card = driver.execute_script("return arguments[0].closest('.rag-card')", target)
+        # One card for the one article, listing every cited passage with its numbers.
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".rag-card")) == 1
+        numbers = {n.text for n in card.find_elements(By.CSS_SELECTOR, ".rag-num")}
+        cited = {a.text for a in driver.find_elements(By.CSS_SELECTOR, "a.rag-cite")}
+        assert numbers == cited and len(numbers) >= 2
+        quote = item.find_element(By.CSS_SELECTOR, "mark.rag-quote").text
         assert quote and quote.rstrip(".") in driver.execute_script(
             "return document.querySelector('.rag-answer').innerText"
         ).replace("Meanwhile, ", "")  # the answer trims the discourse marker
@@ -137,6 +151,11 @@ def test_ask_and_open_a_citation(seed_server: str, artifacts: Path) -> None:
         )
         time.sleep(0.3)
         driver.save_screenshot(str(artifacts / "ui-citation.png"))
+        summary.click()  # closed again: the grouped card as a reader first sees it
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", card)
+        driver.execute_script("window.scrollBy(0, -90)")
+        time.sleep(0.3)
+        driver.save_screenshot(str(artifacts / "ui-sources.png"))
         assert _no_alert(driver)
 
 
@@ -225,3 +244,111 @@ def test_news_answer_marks_and_timeline(news_server: str, artifacts: Path) -> No
         assert len(driver.find_elements(By.CSS_SELECTOR, ".rag-timeline-entry")) == 2
         time.sleep(0.3)
         driver.save_screenshot(str(artifacts / "ui-news-timeline.png"))
+
+
+@pytest.fixture
+def chat_server(corpus: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    settings = Settings(
+        index_dir=tmp_path / "index", articles_dir=corpus, embedding_model="hashing",
+        feedback_path=tmp_path / "feedback.jsonl", abstain_threshold=float(HASHING_ABSTAIN),
+    )
+    assert ingest([corpus], settings).ok
+    log = tmp_path / "streamlit.log"
+    with streamlit_server(settings, log) as url:
+        yield url, log
+
+
+def _button(driver: Any, label: str, timeout: float = 60) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(
+        ec.element_to_be_clickable((By.XPATH, f"//button[contains(normalize-space(.), '{label}')]"))
+    )
+
+
+def _until(driver: Any, check: Any, timeout: float = 60) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(lambda d: check(d))
+
+
+def _answer_ids(driver: Any) -> list[str]:
+    return list(driver.execute_script(
+        "return Array.from(document.querySelectorAll('.rag-card .rag-num[id]'))"
+        ".map(e => e.id.split('-')[1])"
+    ))
+
+
+def test_copy_regenerate_reload_and_reopen(chat_server: tuple[str, Path], artifacts: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    url, log = chat_server
+    with chromium(1280, 1300) as driver:
+        driver.execute_cdp_cmd(
+            "Browser.grantPermissions",
+            {"origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+        )
+        driver.get(url)
+        # "?" alone is answered with a message, not silence.
+        _ask(driver, "?")
+        _until(driver, lambda d: "I need a question to answer" in d.find_element(
+            By.TAG_NAME, "body").text)
+
+        _ask(driver, "How many residents were evacuated near the volcano?")
+        _wait(driver, ".rag-card")
+        cards = driver.find_elements(By.CSS_SELECTOR, ".rag-card")
+        titles = [c.find_element(By.CSS_SELECTOR, ".rag-title").text for c in cards]
+        assert "Volcano erupts in Iceland" in titles and len(titles) == len(set(titles))
+        first_ids = set(_answer_ids(driver))
+        assert len(first_ids) == 1  # every [n] anchor of this turn
+
+        # Copy: the clipboard holds the answer and its sources as Markdown.
+        copy = driver.find_element(By.CSS_SELECTOR, "button.rag-copy")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", copy)
+        copy.click()
+        _until(driver, lambda d: d.find_element(By.CSS_SELECTOR, "button.rag-copy").text
+               == "Copied")
+        clipboard = driver.execute_async_script(
+            "const done = arguments[0]; navigator.clipboard.readText().then(done, e => done("
+            "'error: ' + e))"
+        )
+        assert clipboard.startswith("## How many residents were evacuated near the volcano?")
+        assert "four thousand residents" in clipboard and "### Sources" in clipboard
+        assert "Volcano erupts in Iceland" in clipboard
+
+        # Regenerate with another depth: the last answer is replaced, not added.
+        _button(driver, "Regenerate").click()
+        _button(driver, "Answer again").click()
+        _until(driver, lambda d: (ids := set(_answer_ids(d))) and ids != first_ids)
+        assert len(driver.find_elements(By.CSS_SELECTOR, ".rag-answer")) == 1
+
+        # A 600-character word stays inside its bubble (no sideways scrolling).
+        _ask(driver, "What about " + "x" * 600 + "?")
+        _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".rag-question")) == 2)
+        assert driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        assert driver.execute_script(
+            "return Array.from(document.querySelectorAll('.rag-question'))"
+            ".every(e => e.scrollWidth <= e.clientWidth + 1)"
+        )
+        time.sleep(0.5)
+        driver.save_screenshot(str(artifacts / "ui-chat.png"))
+
+        # Reload: a fresh, empty chat; the conversation waits in the sidebar.
+        driver.refresh()
+        opener = _wait(driver, "[class*='st-key-open-'] button")
+        assert not driver.find_elements(By.CSS_SELECTOR, ".rag-answer")
+        assert opener.text.startswith("How many residents were evacuated")
+        opener.click()
+        _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".rag-question")) == 2)
+        assert "four thousand residents" in driver.find_element(
+            By.CSS_SELECTOR, ".rag-answer").text
+        time.sleep(0.5)
+        driver.save_screenshot(str(artifacts / "ui-reopened.png"))
+        assert _no_alert(driver)
+    # A normal run logs no DEBUG lines and no warnings.
+    text = log.read_text(encoding="utf-8")
+    assert "DEBUG" not in text and "WARNING" not in text and "Traceback" not in text, text

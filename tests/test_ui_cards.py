@@ -47,6 +47,9 @@ def test_one_card_lists_each_passage_once_with_all_its_numbers() -> None:
     marks = re.findall(r'<mark class="rag-quote">(.*?)</mark>', card)
     assert marks == ["Putin met Pezeshkian there.", "Israel was discussed.",
                      "It fears an Israeli response."]
+    # Each quote's highlight follows its own number.
+    assert '>4</span><mark class="rag-quote">Israel was discussed.</mark>' in card
+    assert '>1</span><mark class="rag-quote">Putin met Pezeshkian there.</mark>' in card
     for n in (1, 3, 4):  # every [n] of the answer still has its anchor
         assert f'id="src-t-{n}"' in card
     assert 'id="src-t-2"' not in card

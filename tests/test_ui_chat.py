@@ -231,3 +231,23 @@ def test_a_date_range_raises_no_session_state_warning(
         run(at)
     assert not [r for r in caplog.records if "f_dates" in r.getMessage()]
     assert turns(at)[-1]["answer"].citations
+
+
+@pytest.mark.integration
+def test_the_welcome_examples_work_on_the_bundled_article(real_chain: Any) -> None:
+    from rag.app.ui.page import BUNDLED_EXAMPLES
+
+    article, questions = BUNDLED_EXAMPLES
+    # What each answer must say (read in the article, written before the run).
+    expected = {
+        "Why is Russia withholding S-400s from Iran?": "S-400s",
+        "What did Russia warn Israel against?": "Iranian nuclear sites",
+        "Why could Pezeshkian be impeached?": "diplomatic appointments",
+    }
+    assert set(questions) == set(expected)
+    for question in questions:
+        answer = real_chain.invoke({"question": question, "chat_history": []})
+        assert expected[question] in answer.answer, answer.answer
+        assert not answer.abstained, question
+        assert answer.citations and {c.article_id for c in answer.citations} == {article}
+        assert all(s.supported for s in answer.sentences), question

@@ -252,12 +252,14 @@ def welcome_html(articles: int, outlets: int, date_min: str | None, date_max: st
         scope += f" from {outlets:,} outlet{'s' if outlets != 1 else ''}"
     if date_min and date_max:
         scope += f", {esc(date_min)} to {esc(date_max)}"
-    tips = (
+    tips: tuple[tuple[str, str], ...] = (
         ("Ask in your own words.", "Every sentence of the answer is quoted from an article."),
         ("Check the source.", "Click a number to see the passage; open it in its article."),
         ("Follow up.", "“Why?” or “Who said that?” is read with the conversation."),
         ("Narrow it down.", "Pick outlets or dates in the sidebar."),
     )
+    if not outlets and not (date_min and date_max):
+        tips = tips[:-1]  # nothing to narrow by (the sidebar says why)
     items = "".join(f"<li><strong>{esc(a)}</strong> {esc(b)}</li>" for a, b in tips)
     return (
         f'<div class="rag-welcome"><div class="rag-welcome-scope">The library holds {scope}.'
@@ -290,16 +292,24 @@ def excerpt_html(passage: str, quote: str, around: int = 1) -> str:
     return excerpts_html(passage, [quote], around)
 
 
-def excerpts_html(passage: str, quotes: list[str], around: int = 1) -> str:
+def excerpts_html(
+    passage: str, quotes: list[str], around: int = 1, labels: list[str] | None = None
+) -> str:
     """Several quotes of one passage highlighted in one excerpt (the sentences from the
-    first to the last quote, ``around`` more on each side)."""
-    spans = sorted(s for s in (quote_span(passage, q) for q in quotes) if s is not None)
+    first to the last quote, ``around`` more on each side); ``labels`` (trusted HTML,
+    one per quote) go just before their quote's highlight."""
+    tags = labels or [""] * len(quotes)
+    found = [(quote_span(passage, q), tag) for q, tag in zip(quotes, tags, strict=True)]
+    spans = sorted((span, tag) for span, tag in found if span is not None)
+    lost = "".join(tag for span, tag in found if span is None)
     if not spans:
         # The quotes are not in the passage text as stored: show the quotes alone.
-        shown = [q for q in quotes if q.strip()] or [passage]
-        return " … ".join(f'<mark class="rag-quote">{_paragraphs(q)}</mark>' for q in shown)
+        shown = [(q, t) for q, t in zip(quotes, tags, strict=True) if q.strip()]
+        return " … ".join(
+            f'{t}<mark class="rag-quote">{_paragraphs(q)}</mark>' for q, t in shown
+        ) or lost + _paragraphs(passage)
     sentences = sentence_spans(passage) or [(0, len(passage))]
-    low, high = spans[0][0], max(b for _, b in spans)
+    low, high = spans[0][0][0], max(b for (_, b), _ in spans)
     hit = [i for i, (a, b) in enumerate(sentences) if a < high and low < b] or [0]
     first = max(0, hit[0] - around)
     last = min(len(sentences) - 1, hit[-1] + around)
@@ -307,16 +317,18 @@ def excerpts_html(passage: str, quotes: list[str], around: int = 1) -> str:
     end = max(sentences[last][1], high)
     lead = "… " if passage[:start].strip() else ""
     tail = " …" if passage[end:].strip() else ""
-    return lead + _marked_all(passage, start, end, spans) + tail
+    return lost + lead + _marked_all(passage, start, end, spans) + tail
 
 
-def _marked_all(passage: str, start: int, end: int, spans: list[tuple[int, int]]) -> str:
+def _marked_all(
+    passage: str, start: int, end: int, spans: list[tuple[tuple[int, int], str]]
+) -> str:
     out, cursor = [], start
-    for a, b in spans:
+    for (a, b), tag in spans:
         a = max(a, cursor)
-        if b <= a:
+        out.append(_paragraphs(passage[cursor:a]) + tag)
+        if b <= a:  # the same sentence quoted twice: its label joins the first
             continue
-        out.append(_paragraphs(passage[cursor:a]))
         out.append(f'<mark class="rag-quote">{_paragraphs(passage[a:b])}</mark>')
         cursor = b
     out.append(_paragraphs(passage[cursor:end]))
@@ -438,28 +450,25 @@ def article_card_html(
         f'<div class="rag-source rag-card">'
         f'<div class="rag-source-head"><span class="rag-title">{title}</span></div>'
         + (f'<div class="rag-meta rag-card-meta">{" · ".join(meta)}</div>' if meta else "")
-        + f'<ol class="rag-quotes">{items}</ol>{more}</div>'
+        + f'<div class="rag-quotes">{items}</div>{more}</div>'
     )
 
 
 def _passage_item(group: list[Citation], anchor: str) -> str:
-    """One passage of a card: its [n] numbers (each an anchor the answer links to) and
-    the excerpt with every quote highlighted."""
-    numbers = "".join(
+    """One passage of a card, each quote highlighted behind its [n] (the anchor the
+    answer's marker links to); quotes of one passage share the excerpt."""
+    labels = [
         f'<span class="rag-num" id="{esc(anchor)}-{c.id}">{c.id}</span>' for c in group
-    )
+    ]
     flag = (
-        '<span class="rag-badge" title="The answer sentence citing this was not '
+        ' <span class="rag-badge" title="The answer sentence citing this was not '
         'supported by it">does not support the answer</span>'
         if not all(c.supported for c in group)
         else ""
     )
     first = group[0]
-    body = excerpts_html(first.passage or first.quote, [c.quote for c in group])
-    return (
-        f'<li class="rag-quote-item"><div class="rag-nums">{numbers}{flag}</div>'
-        f'<div class="rag-passage">{body}</div></li>'
-    )
+    body = excerpts_html(first.passage or first.quote, [c.quote for c in group], labels=labels)
+    return f'<div class="rag-quote-item"><div class="rag-passage">{body}{flag}</div></div>'
 
 
 # --- the article around a quote ------------------------------------------------------
@@ -638,22 +647,24 @@ mark.rag-quote {
 .rag-card { padding: .75rem .9rem .6rem; }
 .rag-card-meta { margin-left: 0; }
 .rag-age { font-style: italic; }
-.rag-quotes { list-style: none; margin: 0; padding: 0; }
 .rag-quote-item {
-  display: flex; gap: .55rem; align-items: flex-start; margin: 0 0 .45rem; padding: 0;
-  scroll-margin-top: 5rem;
+  margin: 0 0 .45rem; padding: 0 0 .45rem; border-bottom: 1px dashed rgba(100,116,139,.2);
 }
-.rag-nums { flex: none; display: flex; flex-direction: column; gap: .2rem; }
-.rag-nums .rag-num { scroll-margin-top: 5rem; }
-.rag-quote-item .rag-passage { margin-left: 0; flex: 1; min-width: 0; }
+.rag-quote-item:last-child { border-bottom: none; padding-bottom: 0; }
+.rag-quote-item .rag-num {
+  display: inline-block; margin: 0 .3em 0 .1em; scroll-margin-top: 5rem;
+  vertical-align: .1em;
+}
+.rag-quote-item .rag-passage { margin-left: 0; }
 .rag-num:target { box-shadow: 0 0 0 3px rgba(37,99,235,.35); }
 .rag-card .rag-more { margin-left: 0; }
 .rag-answer, .rag-question, .rag-passage, .rag-context, .rag-title {
   overflow-wrap: anywhere; word-break: break-word;
 }
 .rag-copy {
-  border: 1px solid rgba(100,116,139,.35); background: transparent; color: inherit;
-  border-radius: .5rem; padding: .15rem .6rem; font-size: .8rem; cursor: pointer;
+  border: 1px solid rgba(49,51,63,.2); background: transparent; color: inherit;
+  border-radius: .5rem; padding: .25rem .75rem; min-height: 2.5rem; font-size: 1rem;
+  line-height: 1.6; cursor: pointer; font-family: inherit;
 }
 .rag-copy:hover { border-color: #2563eb; color: #2563eb; }
 </style>

@@ -29,8 +29,8 @@ BUNDLED_EXAMPLES = (
     "iran-russia-ashgabat",
     (
         "Why is Russia withholding S-400s from Iran?",
-        "What problems is Pezeshkian facing at home?",
-        "How do reformists and hardliners in Iran differ on Russia?",
+        "What did Russia warn Israel against?",
+        "Why could Pezeshkian be impeached?",
     ),
 )
 

@@ -123,10 +123,10 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
     if st.session_state.get("editing") == turn["id"]:
         _edit_form(turn, ctx)
         return
-    copy, regen, edit = st.columns([1, 1, 1.3], vertical_alignment="center")
-    with copy:
-        st.html(copy_button_html(answer_markdown(answer)))
-    with regen.popover("Regenerate", icon=":material/refresh:"):
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    with row:
+        st.html(copy_button_html(answer_markdown(answer)), width="content")
+    with row.popover("Regenerate", icon=":material/refresh:"):
         choice = ctx["choice"]
         answerer = choice["answerer"]
         if ctx["settings"].llm != "none":
@@ -139,7 +139,7 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
             "Answer again", key="regenerate", type="primary", on_click=_queue,
             args=(answer.question, turn["id"], answerer, k),
         )
-    edit.button(
+    row.button(
         "Edit question", key="edit", icon=":material/edit:",
         on_click=lambda: st.session_state.update(editing=turn["id"]),
     )

@@ -29,6 +29,8 @@ from rag.core.citations import strip_citations
 from rag.core.schema import Turn
 from rag.core.text import content_terms
 
+#: How the grounded answerer's abstention opens (rag.answering.grounded.abstention).
+ABSTENTION_OPENING = "The indexed articles don't say."
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "this", "that"}
 _WH = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
@@ -122,6 +124,8 @@ def condense_question(question: str, history: Sequence[Turn]) -> str:
     previous_answer = strip_citations(
         next((text for role, text in reversed(history) if role == "ai"), "")
     )
+    if previous_answer.startswith(ABSTENTION_OPENING):
+        previous_answer = ""  # an abstention names nothing the follow-up can refer to
     bare = _BARE_WH.match(question)
     if bare:
         swapped = _swap_wh(previous, bare.group("wh"), bool(bare.group("not")),

@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 
 from rag.answering import spans
 from rag.answering.base import Answerer, Turn, Writing, cite
+from rag.answering.conversation import ABSTENTION_OPENING
 from rag.answering.instructions import instruction_spans
 from rag.core.citations import defuse_markers, marker
 from rag.core.schema import Answer, AnswerSentence, Citation, ShortAnswer
@@ -370,7 +371,13 @@ def _names_missing(question: str, passages: Sequence[Document]) -> bool:
     if not names:
         return False
     text = " ".join(p.page_content for p in passages).lower()
-    return not any(name.lower().split()[-1] in text for name in names)
+    return not any(_mentioned(name, text) for name in names)
+
+
+def _mentioned(name: str, text: str) -> bool:
+    """A word of the name, allowing other endings ("Israeli" ~ "Israel"), is in text."""
+    words = [w for w in re.split(r"[^\w]+", name.lower()) if len(w) >= 3]
+    return any(w[: max(4, len(w) - 3)] in text for w in words)
 
 
 def _typed_neighbour(
@@ -565,6 +572,4 @@ def abstention(question: str) -> str:
     topic = question.strip().rstrip("?.! ")
     if len(topic) > 160:
         topic = topic[:157].rstrip() + "…"
-    return (
-        f'The indexed articles don\'t say. None of the retrieved passages answers "{topic}".'
-    )
+    return f'{ABSTENTION_OPENING} None of the retrieved passages answers "{topic}".'

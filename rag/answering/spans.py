@@ -219,8 +219,8 @@ def expected_type(question: str) -> ExpectedType:
         return ExpectedType(dict(_PLACE_T), "where")
     if _NAME_Q.search(q):
         return ExpectedType(dict(_ANY_NAME_T), "what name")
-    if re.search(r"\bwhich\b", q, re.I):
-        return ExpectedType(dict(_ANY_NAME_T), "which")
+    # "Which illness ...?", "Which type of ...?": the answer is often a common noun
+    # ("flu", "typhoon"); a sentence answers better than a guessed name.
     return ExpectedType()
 
 
@@ -467,6 +467,8 @@ def _name_spans(sentence: str, start: int, chunk: str) -> list[_Span]:
         offset = sentence.index(word, offset) + len(word)
     if titled:
         words = words[last_title + 1:]
+        while len(words) > 1 and words[0].lower() in {"of", "the", "for", "and"}:
+            words = words[1:]  # "CEO of SpaceX": the name is SpaceX
         offset = sentence.index(words[0], offset)
     while words and words[-1].lower() in {"of", "the", "de", "for", "on", "and"}:
         words = words[:-1]
@@ -478,6 +480,8 @@ def _name_spans(sentence: str, start: int, chunk: str) -> list[_Span]:
         return []
     if len(text) <= 1 or (text.lower() in _TITLES and not titled):
         return []
+    if text.isupper() and len(text) > 3 and text.lower() in _places()[0] | _countries():
+        return []  # a dateline ("WASHINGTON —"), not part of the story
     span_type = _name_type(text, titled)
     if span_type == SpanType.ENTITY and " " not in text and _ADJECTIVE.search(text):
         return []  # "Similarly", "Iranian", "Western"
@@ -630,6 +634,17 @@ def group(items: Iterable[Candidate]) -> list[SpanGroup]:
     return merged
 
 
+def _near(candidate: Candidate, asked: set[str]) -> float:
+    """0.7-1.0: how many of the question's words stand within eight words of the span
+    (the answer sits next to what the question asks about)."""
+    if not asked:
+        return 1.0
+    before = candidate.sentence[: candidate.start].split()[-8:]
+    after = candidate.sentence[candidate.end:].split()[:8]
+    window = set(content_terms(" ".join(before + after)))
+    return 0.7 + 0.3 * len(window & asked) / len(asked)
+
+
 def family(span_type: SpanType) -> str:
     """The family a type belongs to: "name", "number", "date" or "title"."""
     if span_type in (SpanType.DATE,):
@@ -661,9 +676,10 @@ def vote(
     kept = [c for c in items if expected.weight(c.type) > 0 and not named_in_question(
         question, c)]
     groups = group(kept)
+    asked = set(content_terms(question))
     for g in groups:
         weight = max(expected.weight(m.type) for m in g.members)
-        fits = sorted((fit(m) for m in g.members), reverse=True)
+        fits = sorted((fit(m) * _near(m, asked) for m in g.members), reverse=True)
         redundancy = 0.08 * math.log1p(g.articles - 1) + 0.05 * math.log1p(g.outlets - 1)
         g.score = weight * (fits[0] + min(0.15, redundancy))
     groups.sort(key=lambda g: g.score, reverse=True)

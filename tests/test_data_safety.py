@@ -413,3 +413,76 @@ def test_19_a_disk_filled_elsewhere_is_called_full_not_unreadable(
         assert done.returncode == 0 and "1 added, 0 updated, 3 unchanged" in done.stdout
         done = rag_process(settings, "ask", "Who scored twice in the final?")
         assert done.returncode == 0 and "Local club wins the cup" in done.stdout
+
+
+# --- 22: a filter is applied or refused, never dropped -----------------------------
+SOLAR = "Who voted against the solar farm?"
+
+
+@pytest.fixture
+def solar(indexed: Settings, corpus: Path) -> Settings:
+    write_article(
+        corpus, "solar.md", "Council approves solar farm after heated vote",
+        "The town council approved the solar farm on Tuesday by five votes to two. "
+        "Councillors Mara Lind and Tomas Berg voted against the solar farm, saying it would "
+        "take farmland. The farm will power four thousand homes when it opens next year.",
+        source="Zarin Times", date="2025-04-02", url="https://zarintimes.example/solar",
+    )
+    assert ingest([corpus], indexed).added == 1
+    return indexed
+
+
+def test_22_filtered_questions_are_answered_from_the_filtered_article(solar: Settings) -> None:
+    from rag.answering.chain import build_chain
+
+    solar_id = next(i for i, t in stored(solar).items() if t and "Mara Lind" in t)
+    chain = build_chain(solar)  # filtered first, on a fresh chain
+    for filters in ({"sources": ["Zarin Times"]}, {"article_ids": [solar_id]},
+                    {"date_from": "2025-04-01"}, None):
+        answer = chain.invoke({"question": SOLAR, "filters": filters})
+        assert not answer.abstained, filters
+        assert "Mara Lind" in answer.answer, filters
+    for args in (["--source", "Zarin Times"], ["--article-id", solar_id],
+                 ["--date-from", "2025-04-01"]):
+        result = runner.invoke(app, ["ask", SOLAR, *args], env=env_for(solar))
+        assert result.exit_code == 0 and "Mara Lind" in result.stdout, args
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "zarin times"], "did you mean 'Zarin Times'?"),
+        (["--source", "Zarin Tims"], "did you mean 'Zarin Times'?"),
+        (["--source", "Zarin Times", "--source", "Nowhere Gazette"], "'Nowhere Gazette'"),
+        (["--article-id", "no-such-article"], "the library has"),
+        (["--date-from", "2030-01-01"], "the articles run from 2025-01-10 to 2025-04-02"),
+        (["--date-to", "2001-01-01"], "the articles run from 2025-01-10"),
+    ],
+)
+def test_22_a_filter_nothing_can_pass_is_refused_not_answered_unfiltered(
+    solar: Settings, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["ask", SOLAR, *args], env=env_for(solar))
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert "Mara Lind" not in result.stdout  # not quietly answered without the filter
+
+
+def test_22_ui_date_range_outside_the_library_is_applied_not_dropped(
+    solar: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from tests.ui_fixtures import app_test, turns, use_settings
+
+    use_settings(monkeypatch, solar)
+    at = app_test().run()
+    at.date_input(key="f_dates").set_value((dt.date(2030, 1, 1), dt.date(2030, 2, 1))).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.chat_input[0].set_value(SOLAR).run()
+    assert not at.exception, [e.value for e in at.exception]
+    answered = [t for t in turns(at) if "Mara Lind" in t["answer"].answer]
+    assert not answered  # the question did not run without the filter
+    shown = " ".join(str(e.value) for e in at.info).replace("\\", "")
+    assert "The filters leave no article to answer from" in shown
+    assert "the articles run from 2025-01-10 to 2025-04-02" in shown

@@ -114,6 +114,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
     def _write(self, inputs: dict[str, Any] | str) -> Writing:
         started = time.perf_counter()
         question, history, filters, k = self._parse(inputs)
+        self.engine.check_filters(filters)
         day = news.resolve_as_of(inputs.get("as_of") if isinstance(inputs, dict) else None)
         as_of = day.isoformat()
         timings: dict[str, float] = {}

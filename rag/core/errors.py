@@ -17,6 +17,10 @@ class BadQuestionError(RagError):
     pass
 
 
+class FilterError(BadQuestionError):
+    """Filters no indexed article can pass: refused, never dropped."""
+
+
 class IndexLockedError(RagError):
     pass
 

@@ -20,6 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, field_validator
 
+from rag.core.errors import FilterError
 from rag.core.runtime import elapsed_ms
 from rag.core.schema import RetrievedPassage
 from rag.core.settings import Settings
@@ -143,6 +144,54 @@ class Filters:
         )
 
 
+@dataclass(frozen=True)
+class Library:
+    """What filters can select from: every outlet, article id and the span of dates."""
+
+    sources: frozenset[str]
+    article_ids: frozenset[str]
+    dates: tuple[str, str] | None
+
+    def refusal(self, filters: Filters) -> str:
+        """Why no article passes ``filters`` (empty when some may)."""
+        unknown = [s for s in filters.sources if s not in self.sources]
+        if unknown:
+            return _unknown("outlet", unknown, self.sources, "--source")
+        missing = [a for a in filters.article_ids if a not in self.article_ids]
+        if missing:
+            return _unknown("article id", missing, self.article_ids, "--article-id")
+        if filters.date_from or filters.date_to:
+            wanted = f"{filters.date_from or 'any date'} to {filters.date_to or 'any date'}"
+            if self.dates is None:
+                return (f"no indexed article carries a date, so none falls in {wanted}; "
+                        "clear the date filter")
+            first, last = self.dates
+            if (filters.date_from or first) > last or (filters.date_to or last) < first:
+                return (f"no indexed article is dated {wanted}: the articles run from {first} "
+                        f"to {last}; choose dates in that span or clear the date filter")
+        return ""
+
+
+def _unknown(kind: str, asked: list[str], known: frozenset[str], option: str) -> str:
+    import difflib
+
+    names = ", ".join(repr(a) for a in asked)
+    hints: list[str] = []
+    for name in asked:
+        folded = {k.casefold(): k for k in known}
+        close = folded.get(name.casefold()) or next(
+            iter(difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)), None
+        )
+        if close:
+            hints.append(repr(close))
+    if hints:
+        return f"no indexed article has the {kind} {names}; did you mean {', '.join(hints)}?"
+    listed = ", ".join(repr(k) for k in sorted(known)[:10])
+    more = f" and {len(known) - 10} more" if len(known) > 10 else ""
+    return (f"no indexed article has the {kind} {names}; the library has {listed}{more} "
+            f"(check {option} or the filter)")
+
+
 @dataclass
 class _Candidate:
     passage_id: str
@@ -173,7 +222,7 @@ class SearchEngine:
         self._checked_at = 0.0
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_lock = threading.Lock()
-        self._date_range: tuple[str, tuple[str, str] | None] | None = None
+        self._library: tuple[str, Library] | None = None
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()
@@ -195,16 +244,33 @@ class SearchEngine:
                 self._query_vectors.popitem(last=False)
         return vector
 
-    def date_range(self) -> tuple[str, str] | None:
-        """(first, last) publication day of the indexed articles; None when undated."""
+    def library(self) -> Library:
+        """The outlets, article ids and dates of the indexed articles (per revision)."""
         revision = self.index.revision
-        cached = self._date_range
+        cached = self._library
         if cached is not None and cached[0] == revision:
             return cached[1]
-        dates = sorted(r.date for r in self.index.records().values() if r.date)
-        found = (dates[0], dates[-1]) if dates else None
-        self._date_range = (revision, found)
+        records = self.index.records().values()
+        dates = sorted(r.date for r in records if r.date)
+        found = Library(
+            sources=frozenset(r.source for r in records if r.source),
+            article_ids=frozenset(r.id for r in records),
+            dates=(dates[0], dates[-1]) if dates else None,
+        )
+        self._library = (revision, found)
         return found
+
+    def date_range(self) -> tuple[str, str] | None:
+        """(first, last) publication day of the indexed articles; None when undated."""
+        return self.library().dates
+
+    def check_filters(self, filters: Filters) -> None:
+        """Refuse filters that no indexed article can pass, saying what the library holds:
+        a filter is applied or refused, never silently turned into "the articles don't say"
+        (nor dropped)."""
+        problem = self.library().refusal(filters)
+        if problem:
+            raise FilterError(problem)
 
     def keyword(self) -> KeywordIndexes:
         """The BM25 indexes, reloaded or rebuilt when Chroma's revision has moved."""

@@ -38,6 +38,7 @@ def state() -> dict[str, Any]:
 
 
 # --- sidebar -------------------------------------------------------------------------
+_EARLIEST, _LATEST = dt.date(1800, 1, 1), dt.date(2200, 12, 31)
 def sidebar(
     settings: Settings, key: str, engine: SearchEngine | None, stats: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -133,11 +134,15 @@ def _filters(stats: dict[str, Any], choice: dict[str, Any]) -> None:
     if picked:
         choice["filters"]["sources"] = picked
     if stats["date_min"]:
-        low = dt.date.fromisoformat(stats["date_min"])
-        high = dt.date.fromisoformat(stats["date_max"])
+        # No min/max: a date typed outside them was refused by the widget with a red
+        # error and the question then ran with no date filter at all. Any range is
+        # taken; one outside the library's dates is refused by the chain, which says so.
         dates = st.date_input(
-            "Published between", min_value=low, max_value=high, key="f_dates",
-            help="Leave empty for any date. Undated articles are left out once a range is set.",
+            "Published between", min_value=_EARLIEST, max_value=_LATEST, key="f_dates",
+            help=(
+                f"Articles run from {stats['date_min']} to {stats['date_max']}. Leave empty "
+                "for any date. Undated articles are left out once a range is set."
+            ),
         )
         if isinstance(dates, tuple | list) and dates:
             choice["filters"]["date_from"] = dates[0].isoformat()

@@ -24,7 +24,7 @@ from rag.app.ui_render import (
     streaming_html,
     text_html,
 )
-from rag.core.errors import BadQuestionError, RagError
+from rag.core.errors import BadQuestionError, FilterError, RagError
 from rag.core.schema import Answer
 from rag.core.settings import Settings
 from rag.evaluation.feedback import MAX_COMMENT_CHARS, FeedbackRecord, append_feedback
@@ -177,9 +177,12 @@ def queue_question(question: str, choice: dict[str, Any]) -> None:
 
 def _refuse(problem: BadQuestionError) -> None:
     """A polite word instead of an answer; nothing is added to the conversation."""
-    st.info(
-        escape_markdown(f"I need a question to answer: {problem}."), icon=":material/chat_info:"
+    lead = (
+        "The filters leave no article to answer from"
+        if isinstance(problem, FilterError)
+        else "I need a question to answer"
     )
+    st.info(escape_markdown(f"{lead}: {problem}."), icon=":material/chat_info:")
 
 
 def ask(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -296,7 +296,11 @@ def ui(
     ]
     if headless:
         cmd += ["--server.headless", "true"]
-    raise typer.Exit(subprocess.call(cmd))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become the Streamlit server: stopping `rag ui` (Ctrl-C, SIGTERM) stops the server
+    # itself, and no child process is left behind.
+    os.execv(sys.executable, cmd)
 
 
 #: What ``rag bench`` needs beyond rag itself (the ``bench`` extra), by import name.

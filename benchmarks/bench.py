@@ -22,7 +22,6 @@ carry evidence ids. Figures are printed, never asserted.
 from __future__ import annotations
 
 import json
-import math
 import os
 import resource
 import shutil
@@ -41,6 +40,7 @@ import typer
 from rag.app.console import command_settings
 from rag.core.errors import RagError
 from rag.core.runtime import OFFLINE_ENV
+from rag.evaluation import metrics
 
 REPO = Path(__file__).resolve().parent.parent
 #: Where the internal benchmark corpus lives next to the repository (never copied into it).
@@ -140,18 +140,26 @@ def read_questions(
 
 # --- measuring ------------------------------------------------------------------------
 def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
-    return ordered[rank - 1]
+    """numpy's percentile (q in 0..100) of a non-empty sequence, as eval reports it."""
+    value = metrics.percentile(values, q)
+    if value is None:
+        raise ValueError("percentile of no values")
+    return value
 
 
 def distinct_articles(article_ids: Sequence[str], limit: int) -> list[str]:
     return list(dict.fromkeys(a for a in article_ids if a))[:limit]
 
 
-def recall_at(hits: Sequence[bool]) -> float | None:
-    return round(sum(hits) / len(hits), 4) if hits else None
+def recall_at(rankings: Sequence[list[str]], evidence: Sequence[Sequence[str]]) -> float | None:
+    """Article-level recall@5 of the rankings (rag.evaluation.metrics, ir-measures)."""
+    if not rankings:
+        return None
+    scores = metrics.ranking_scores(
+        {str(i): [{a} for a in ranked] for i, ranked in enumerate(rankings)},
+        {str(i): list(ids) for i, ids in enumerate(evidence)},
+    )
+    return round(sum(s["recall@5"] for s in scores.values()) / len(scores), 4)
 
 
 def peak_rss_kb() -> int:
@@ -411,11 +419,8 @@ def our_recall(settings: Any, questions: list[BenchQuestion]) -> float | None:
     if not with_evidence:
         return None
     engine = build_retriever(settings).engine
-    hits = [
-        bool(set(our_article_ranking(engine, q.question)) & set(q.evidence_ids))
-        for q in with_evidence
-    ]
-    return recall_at(hits)
+    rankings = [our_article_ranking(engine, q.question) for q in with_evidence]
+    return recall_at(rankings, [q.evidence_ids for q in with_evidence])
 
 
 def baseline_queries(store: Any, questions: list[BenchQuestion]) -> dict[str, Any]:
@@ -427,18 +432,20 @@ def baseline_queries(store: Any, questions: list[BenchQuestion]) -> dict[str, An
         began = time.perf_counter()
         store.similarity_search(question, k=RECALL_AT)
         latencies.append((time.perf_counter() - began) * 1000)
-    hits = []
+    rankings, evidence = [], []
     for q in questions:
         if not q.evidence_ids:
             continue
         # Article level, as for ours: the first 5 distinct articles of a deeper search.
         docs = store.similarity_search(q.question, k=RECALL_AT * 6)
-        ranked = distinct_articles([d.metadata.get("article_id", "") for d in docs], RECALL_AT)
-        hits.append(bool(set(ranked) & set(q.evidence_ids)))
+        rankings.append(
+            distinct_articles([d.metadata.get("article_id", "") for d in docs], RECALL_AT)
+        )
+        evidence.append(q.evidence_ids)
     return {
         "baseline_query_p50_ms": round(percentile(latencies, 50), 1) if latencies else None,
         "baseline_query_p95_ms": round(percentile(latencies, 95), 1) if latencies else None,
-        "baseline_recall@5": recall_at(hits),
+        "baseline_recall@5": recall_at(rankings, evidence),
     }
 
 

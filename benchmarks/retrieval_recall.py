@@ -27,6 +27,7 @@ def main() -> None:
 
     go_offline()
     from rag.core.settings import Settings
+    from rag.evaluation.metrics import passage_articles
     from rag.retrieval.hybrid import Filters, SearchEngine
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -35,7 +36,12 @@ def main() -> None:
     parser.add_argument("--as-of", action="store_true", help="use question_date as as_of")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--name", default="")
+    parser.add_argument("--save", help="write the rankings and evidence to this JSON file")
+    parser.add_argument("--from-run", help="only score a run saved with --save")
     args = parser.parse_args()
+    if args.from_run:
+        from_saved(args.from_run)
+        return
     if not Path(args.questions).exists():
         raise SystemExit(f"no question file at {args.questions}; pass --questions")
     overrides = dict(item.split("=", 1) for item in args.set)
@@ -45,28 +51,43 @@ def main() -> None:
     questions = [q for q in questions if q.get("evidence_ids")]
     engine = SearchEngine(settings)
     engine.warm_up()
-    hits5 = hits10 = 0
-    mrr = 0.0
+    rankings: dict[str, list[set[str]]] = {}
     started = time.perf_counter()
-    for q in questions:
+    for n, q in enumerate(questions):
         as_of = q.get("question_date") if args.as_of else None
         docs = engine.search(q["question"], 40, Filters(), {}, as_of=as_of)
         ranked: list[set[str]] = []
         for doc in docs:
-            duplicates = list(doc.metadata.get("duplicate_ids") or [])
-            ids = {doc.metadata["article_id"], *duplicates}
+            ids = passage_articles(doc.metadata)
             if not any(ids <= seen for seen in ranked):
                 ranked.append(ids)
-        evidence = set(q["evidence_ids"])
-        first = next((i for i, ids in enumerate(ranked[:10]) if ids & evidence), None)
-        hits5 += first is not None and first < 5
-        hits10 += first is not None
-        mrr += 1 / (first + 1) if first is not None else 0.0
-    n = len(questions)
-    ms = (time.perf_counter() - started) / n * 1000
+        rankings[str(q.get("id") or n)] = ranked[:10]
+    ms = (time.perf_counter() - started) / len(questions) * 1000
+    evidence = {str(q.get("id") or n): q["evidence_ids"] for n, q in enumerate(questions)}
+    if args.save:
+        run = {qid: {"ranking": [sorted(ids) for ids in ranked], "evidence": evidence[qid]}
+               for qid, ranked in rankings.items()}
+        Path(args.save).write_text(json.dumps(run, indent=1))
     name = args.name or ", ".join(args.set + (["as_of"] if args.as_of else [])) or "default"
-    print(f"| {name} | {hits5 / n:.3f} | {hits10 / n:.3f} | {mrr / n:.3f} | {ms:.0f} ms/q |")
+    print(f"| {name} | {table_row(rankings, evidence)} | {ms:.0f} ms/q |")
 
+
+def table_row(rankings: dict[str, list[set[str]]], evidence: dict[str, list[str]]) -> str:
+    """recall@5 | recall@10 | MRR@10, from rag.evaluation.metrics (ir-measures)."""
+    from rag.evaluation.metrics import ranking_scores
+
+    scores = ranking_scores(rankings, evidence).values()
+    n = len(scores)
+    return " | ".join(
+        f"{sum(s[key] for s in scores) / n:.3f}" for key in ("recall@5", "recall@10", "rr@10")
+    )
+
+
+def from_saved(path: str) -> None:
+    """The table row of a run saved with --save (no index needed)."""
+    run = json.loads(Path(path).read_text())
+    rankings = {qid: [set(ids) for ids in row["ranking"]] for qid, row in run.items()}
+    print(f"| {path} | {table_row(rankings, {q: r['evidence'] for q, r in run.items()})} |")
 
 if __name__ == "__main__":
     main()

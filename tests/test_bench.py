@@ -92,10 +92,12 @@ def make_corpus(folder: Path) -> tuple[Path, Path]:
 
 
 # --- helpers (no model) ---------------------------------------------------------------------
-def test_percentile_is_nearest_rank() -> None:
+def test_percentile_is_the_one_eval_uses() -> None:
+    from rag.evaluation.metrics import percentile as eval_percentile
+
     values = [float(v) for v in range(1, 101)]
-    assert percentile(values, 50) == 50.0
-    assert percentile(values, 95) == 95.0
+    assert percentile(values, 50) == eval_percentile(values, 50) == 50.5
+    assert percentile(values, 95) == pytest.approx(95.05)
     assert percentile([7.0], 95) == 7.0
 
 

@@ -19,10 +19,10 @@ from rag.evaluation.metrics import (
     judge_answer,
     missing_groups,
     normalise_answer,
+    paired_test,
     passage_articles,
     percentile,
-    recall_at,
-    reciprocal_rank,
+    ranking_scores,
 )
 
 PUTIN = (
@@ -78,11 +78,24 @@ def test_rank_recall_and_reciprocal_rank() -> None:
     ranked = [{"x"}, {"y"}, {"x"}, {"z", "e2"}, {"e1"}, {"q"}]
     rank = first_hit_rank(ranked, ["e1", "e2"])
     assert rank == 4
-    assert recall_at(rank, 5) == 1.0 and recall_at(rank, 3) == 0.0
-    assert reciprocal_rank(rank, 10) == pytest.approx(0.25)
-    assert reciprocal_rank(rank, 3) == 0.0
     assert first_hit_rank(ranked, ["nope"]) is None
-    assert recall_at(None, 10) == 0.0 and reciprocal_rank(None, 10) == 0.0
+    scores = ranking_scores(
+        {"hit": ranked, "late": [{"x"}] * 7 + [{"e1"}], "miss": ranked, "empty": []},
+        {"hit": ["e1", "e2"], "late": ["e1"], "miss": ["nope"], "empty": ["e1"]},
+    )
+    assert scores["hit"] == {"recall@5": 1.0, "recall@10": 1.0, "rr@10": pytest.approx(0.25)}
+    assert scores["late"] == {"recall@5": 0.0, "recall@10": 1.0, "rr@10": pytest.approx(1 / 8)}
+    assert scores["miss"] == scores["empty"] == {"recall@5": 0.0, "recall@10": 0.0, "rr@10": 0.0}
+
+
+def test_paired_test_separates_a_real_change_from_noise() -> None:
+    old = [0.0] * 40
+    assert paired_test(old, [1.0] * 30 + [0.0] * 10) < 0.001  # 30 cases gained
+    noisy = paired_test([1.0, 0.0] * 20, [0.0, 1.0] * 20)  # as many lost as gained
+    assert noisy is not None and noisy > 0.5
+    assert paired_test([1.0, 0.5], [1.0, 0.5]) is None  # nothing changed
+    with pytest.raises(ValueError, match="length"):
+        paired_test([1.0], [1.0, 0.0])
 
 
 def _answer(sentences: list[tuple[str, list[int]]], passages: dict[int, str]) -> Answer:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rag.app.cli import app
 from rag.core.settings import Settings
 from rag.evaluation.compare import below_floors, compare, load_report, parse_floors
-from rag.evaluation.report import write_reports
+from rag.evaluation.report import markdown_report, write_reports
 from rag.evaluation.runner import SUMMARY_KEYS, summarise
 from rag.evaluation.suite import SuiteError
 from rag.indexing.ingest import ingest
@@ -75,6 +75,26 @@ def test_baseline_deltas_and_worse_cases() -> None:
     [better] = result["better"]
     assert better["id"] == "b" and "evidence rank: 3 -> 1" in better["changes"]
     assert result["only_in_baseline"] == ["gone"] and result["new_cases"] == ["new"]
+    # Two shared cases, one lost and one gained: no significant change.
+    tests = result["significance"]
+    assert tests["answer_accuracy"]["n"] == 2
+    assert tests["answer_accuracy"]["significant"] is False
+    assert tests["recall@5"]["p_value"] is None  # both cases stay within the top 5
+    assert tests["mrr@10"]["p_value"] is not None
+
+
+def test_baseline_significance_of_a_real_change() -> None:
+    old = report_of([case(f"c{i}", False, None) for i in range(30)])
+    new = report_of([case(f"c{i}", True, 1) for i in range(30)])
+    tests = compare(new, old)["significance"]
+    for metric in ("answer_accuracy", "recall@5", "mrr@10"):
+        assert tests[metric]["n"] == 30 and tests[metric]["significant"] is True
+        assert tests[metric]["p_value"] < 0.001
+    report = {**new, "baseline": {"path": "old", **compare(new, old)}}
+    markdown = markdown_report(report)
+    assert "paired randomisation test" in markdown and "| recall@5 | 30 | 0.000 | 1.000 |" in (
+        markdown
+    )
 
 
 def test_floors() -> None:
@@ -173,6 +193,7 @@ def test_cli_runs_a_suite_and_enforces_floors(
     assert result.exit_code == 1
     assert "recall@5 = 1 is below the floor 1.01" in result.output
     assert "baseline" in result.output  # the summary table gains baseline/delta columns
+    assert "paired randomisation test" in result.output  # and the significance table
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,8 @@ def progress_bar(unit: str, desc: str, quiet: bool = False) -> Iterator[Progress
             from tqdm import tqdm
 
             bar = tqdm(total=total, unit=unit, desc=desc, file=sys.stderr)
+        if total != bar.total:  # ingest's total is an estimate until all are classified
+            bar.total = total
         bar.update(done - bar.n)
 
     try:

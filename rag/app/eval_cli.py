@@ -171,6 +171,15 @@ def _print_summary(report: dict[str, Any]) -> None:
     if agreement:
         line += f", agreement on {agreement['n']} labelled pairs {agreement['accuracy']:.3f}"
     console.print(line, markup=False, highlight=False)
+    if base and base.get("significance"):
+        tests = Table(title="change against the baseline (paired randomisation test)")
+        for column in ("metric", "cases", "baseline", "now", "p", "significant"):
+            tests.add_column(column, justify="left" if column == "metric" else "right")
+        for name, row in base["significance"].items():
+            p = "-" if row["p_value"] is None else f"{row['p_value']:.4f}"
+            tests.add_row(name, str(row["n"]), f"{row['baseline']:.3f}", f"{row['value']:.3f}",
+                          p, "yes" if row["significant"] else "no")
+        console.print(tests)
     if base:
         console.print(
             f"{len(base['worse'])} case(s) worse, {len(base['better'])} better than "

@@ -1,13 +1,22 @@
-"""Compare a report with a baseline, and check figures against CI floors."""
+"""Compare a report with a baseline, and check figures against CI floors.
+
+Besides the summary deltas and the cases that changed, every per-case figure both runs
+have gets a paired randomisation test (rag.evaluation.metrics.paired_test): a delta
+with p >= 0.05 is within what chance moves on this many cases.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from rag.evaluation.metrics import paired_test
 from rag.evaluation.suite import SuiteError
+
+#: p-value under which a change between two runs is reported as significant.
+SIGNIFICANCE_LEVEL = 0.05
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
@@ -51,11 +60,61 @@ def compare(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str,
     return {
         "summary": {k: old_summary.get(k) for k in new_summary},
         "deltas": deltas,
+        "significance": significance(old_cases, report["cases"]),
         "worse": worse,
         "better": better,
         "only_in_baseline": sorted(str(i) for i in set(old_cases) - new_ids),
         "new_cases": sorted(str(i) for i in new_ids - set(old_cases)),
     }
+
+
+#: Per-case figures tested for a significant change, by summary name.
+PAIRED_METRICS: dict[str, Callable[[Mapping[str, Any]], float | None]] = {
+    "answer_accuracy": lambda c: None if c.get("passed") is None else float(bool(c["passed"])),
+    "recall@5": lambda c: _retrieval(c, "recall@5"),
+    "recall@10": lambda c: _retrieval(c, "recall@10"),
+    "mrr@10": lambda c: _retrieval(c, "rr@10"),
+    "citation_recall": lambda c: _as_float(c.get("citation_recall")),
+    "citation_precision": lambda c: _as_float(c.get("citation_precision")),
+}
+
+
+def significance(
+    old_cases: Mapping[Any, Mapping[str, Any]], new_cases: Iterable[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per metric: cases compared, both means, and the paired randomisation test's p."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in PAIRED_METRICS.items():
+        pairs = []
+        for case in new_cases:
+            old = old_cases.get(case.get("id"))
+            if old is not None:
+                a, b = value(old), value(case)
+                if a is not None and b is not None:
+                    pairs.append((a, b))
+        if not pairs:
+            continue
+        olds, news = [a for a, _ in pairs], [b for _, b in pairs]
+        p = paired_test(olds, news)
+        out[name] = {
+            "n": len(pairs),
+            "baseline": round(sum(olds) / len(olds), 4),
+            "value": round(sum(news) / len(news), 4),
+            "p_value": None if p is None else round(p, 4),
+            "significant": p is not None and p < SIGNIFICANCE_LEVEL,
+        }
+    return out
+
+
+def _retrieval(case: Mapping[str, Any], key: str) -> float | None:
+    retrieval = case.get("retrieval")
+    if case.get("error") is not None:  # as the summary counts it: a miss
+        return 0.0 if (case.get("expected") or {}).get("evidence_ids") else None
+    return _as_float(retrieval.get(key)) if isinstance(retrieval, dict) else None
+
+
+def _as_float(value: Any) -> float | None:
+    return float(value) if _number(value) else None
 
 
 def case_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[list[str], list[str]]:

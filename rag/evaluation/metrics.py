@@ -3,18 +3,21 @@
 * answer matching: ``answers`` by normalised containment on word boundaries (SQuAD-style
   normalisation: case, punctuation, articles and spacing ignored), ``must_include`` by
   case-insensitive substring after light normalisation (curly quotes, dashes, spacing);
-* retrieval: hit rate at k and reciprocal rank over the ranked passages, article level
-  (a passage counts when its article, or an article it duplicates, is an evidence id);
+* retrieval: hit rate at k (Success@k) and reciprocal rank (RR@10) over the ranked
+  passages, article level (a passage counts when its article, or an article it
+  duplicates, is an evidence id), computed by ir-measures (trec_eval's code) over the
+  ranking of distinct article groups; the one place bench, eval and scripts take them;
+* comparing two runs: a paired two-sided randomisation test per metric over the cases
+  both ran (Fisher's, as ranx and Smucker et al. 2007 recommend for IR; scipy);
 * citations: ALCE's citation recall and precision (Gao et al. 2023, "Enabling Large
   Language Models to Generate Text with Citations"), with a :class:`SupportJudge`
   standing in for ALCE's NLI model;
-* abstention precision/recall and latency percentiles.
+* abstention precision/recall and latency percentiles (numpy's).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import string
 import unicodedata
@@ -129,13 +132,60 @@ def first_hit_rank(ranked: Sequence[set[str]], evidence_ids: Iterable[str]) -> i
     return None
 
 
-def recall_at(rank: int | None, k: int) -> float:
-    """Hit at k: 1 when an evidence article is among the first k ranked articles."""
-    return 1.0 if rank is not None and rank <= k else 0.0
+#: The retrieval figures of one ranking, by their report names.
+RANKING_MEASURES = {"recall@5": "Success@5", "recall@10": "Success@10", "rr@10": "RR@10"}
 
 
-def reciprocal_rank(rank: int | None, k: int) -> float:
-    return 1.0 / rank if rank is not None and rank <= k else 0.0
+def ranking_scores(
+    rankings: Mapping[str, Sequence[set[str]]], evidence: Mapping[str, Iterable[str]]
+) -> dict[str, dict[str, float]]:
+    """{query id: {"recall@5", "recall@10", "rr@10"}} of ranked article groups.
+
+    Each group (an article with the articles it duplicates) is one ranked item, relevant
+    when it holds an evidence article; ir-measures computes the measures. A query
+    without a relevant item scores 0.
+    """
+    import ir_measures
+
+    measures = {name: ir_measures.parse_measure(m) for name, m in RANKING_MEASURES.items()}
+    qrels, run = [], []
+    for query, ranked in rankings.items():
+        wanted = set(evidence.get(query, ()))
+        for rank, articles in enumerate(ranked, start=1):
+            run.append(ir_measures.ScoredDoc(query, f"rank{rank}", float(-rank)))
+            if articles & wanted:
+                qrels.append(ir_measures.Qrel(query, f"rank{rank}", 1))
+        qrels.append(ir_measures.Qrel(query, "not-retrieved", 1))
+    scores = {query: dict.fromkeys(measures, 0.0) for query in rankings}
+    names = {measure: name for name, measure in measures.items()}
+    for metric in ir_measures.iter_calc(list(measures.values()), qrels, run):
+        scores[metric.query_id][names[metric.measure]] = float(metric.value)
+    return scores
+
+
+def paired_test(old: Sequence[float], new: Sequence[float]) -> float | None:
+    """Two-sided p-value that ``new`` and ``old`` (paired per case) differ in mean.
+
+    Fisher's randomisation test: the sign of each case's difference is flipped at
+    random (all 2^n flips when n <= 16, else 20,000 draws, seeded): the p-value is the
+    share of flips whose mean difference is at least as far from 0 as the observed one.
+    None when there is nothing to compare (no pairs, or no case differs).
+    """
+    import numpy as np
+    from scipy import stats
+
+    if len(old) != len(new):
+        raise ValueError(f"paired values differ in length: {len(old)} and {len(new)}")
+    diff = np.asarray(new, dtype=float) - np.asarray(old, dtype=float)
+    if not len(diff) or not diff.any():
+        return None
+    if len(diff) == 1:
+        return 1.0  # both signs of one difference are as far from 0: no evidence at all
+    result = stats.permutation_test(
+        (diff,), np.mean, permutation_type="samples", alternative="two-sided",
+        n_resamples=20_000, rng=np.random.default_rng(20240601),
+    )
+    return float(result.pvalue)
 
 
 # --- citations (ALCE) ------------------------------------------------------------------
@@ -216,14 +266,10 @@ def abstention_scores(
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default), None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """numpy's (linear-interpolated) percentile, q in 0..100; None for no values."""
+    import numpy as np
+
+    return float(np.percentile(values, q)) if len(values) else None
 
 
 def mean(values: Iterable[float | None]) -> float | None:

@@ -127,6 +127,8 @@ def markdown_report(report: Mapping[str, Any]) -> str:
             for kind, row in report["by_kind"].items()
         ]
         lines.append("")
+    if base and base.get("significance"):
+        lines += significance_lines(base["significance"])
     if base:
         lines += [f"## Worse than the baseline ({len(base['worse'])})", ""]
         lines += [f"- `{_md(w['id'])}`: {_md('; '.join(w['changes']))}" for w in base["worse"]]
@@ -272,3 +274,22 @@ def _case_row(case: Mapping[str, Any]) -> str:
         f"<td>{answer}</td><td class=num>{escape(rank)}</td><td class=num>{cit}</td>"
         f"<td class=num>{fmt(case.get('latency_ms'), '_ms')}</td><td>{failures}</td></tr>"
     )
+
+
+def significance_lines(tests: dict[str, Any]) -> list[str]:
+    """The baseline comparison's paired tests as a Markdown table."""
+    lines = [
+        "## Change against the baseline: paired randomisation test",
+        "",
+        "Cases both runs scored; p < 0.05 is unlikely to be chance.",
+        "",
+        "| metric | cases | baseline | now | p | significant |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, row in tests.items():
+        p = "-" if row["p_value"] is None else f"{row['p_value']:.4f}"
+        lines.append(
+            f"| {name} | {row['n']} | {row['baseline']:.3f} | {row['value']:.3f} | {p} | "
+            f"{'yes' if row['significant'] else 'no'} |"
+        )
+    return [*lines, ""]

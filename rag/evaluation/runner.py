@@ -27,8 +27,7 @@ from rag.evaluation.metrics import (
     mean,
     passage_articles,
     percentile,
-    recall_at,
-    reciprocal_rank,
+    ranking_scores,
 )
 from rag.evaluation.suite import EvalCase
 
@@ -278,9 +277,7 @@ def _retrieval(
             if case.answers else None
         ),
         "first_hit_rank": rank,
-        "recall@5": recall_at(rank, 5),
-        "recall@10": recall_at(rank, 10),
-        "rr@10": reciprocal_rank(rank, 10),
+        **ranking_scores({"q": ranked}, {"q": case.evidence_ids})["q"],
         "retrieved": [
             {"rank": i, "article_id": str(d.metadata.get("article_id", "")),
              "chunk_id": str(d.metadata.get("chunk_id", d.id or "")),

@@ -482,12 +482,10 @@ class _Ingestion:
             queue += [a for a in self._orphaned_duplicates(current) if a.id not in queued]
             if not queue:
                 break
-            pending: list[_Pending] = []
-            for article in queue:
-                item = self._classify(article)
-                if item is not None:
-                    pending.append(item)
-            self._embed_and_write(pending)
+            # Classified as the writes go (a generator): the first passages are written
+            # long before the last article of a 200,000-article file is classified, and
+            # only the group being embedded is held in memory.
+            self._embed_and_write(self._classify_all(queue), len(queue))
             for duplicate in self.duplicates:
                 self._store_duplicate(*duplicate)
             for version_id, original_id in self.versions:
@@ -740,44 +738,67 @@ class _Ingestion:
         self.records[record.id] = updated
 
     # --- writing -----------------------------------------------------------------
-    def _embed_and_write(self, pending: list[_Pending]) -> None:
+    def _classify_all(self, queue: list[Article]) -> Iterator[tuple[_Pending | None, int]]:
+        """(article to write or None, passages it adds) for each article, lazily."""
+        for article in queue:
+            item = self._classify(article)
+            yield item, len(item.to_embed) if item is not None else 0
+
+    def _embed_and_write(
+        self, classified: Iterable[tuple[_Pending | None, int]], articles: int
+    ) -> None:
         """Embed group after group; write each group while the next one is embedded.
 
         The model (torch or ONNX Runtime) releases the GIL while it computes, so
         Chroma's writes of one group overlap the embedding of the next. Writes stay
         in order, one at a time, and the last one is awaited before returning.
+        Progress totals are estimated from the articles classified so far (passages
+        per article) until the last one is, then exact.
         """
         from concurrent.futures import Future, ThreadPoolExecutor
 
-        total = sum(len(p.to_embed) for p in pending)
-        done = 0
-        if self.progress:
-            self.progress(0, total)
-        groups: list[list[_Pending]] = [[]]
-        size = 0
-        for item in pending:
-            groups[-1].append(item)
-            size += len(item.to_embed)
-            if size >= _WRITE_GROUP:
-                groups.append([])
-                size = 0
-        groups = [g for g in groups if g]
+        planned = seen = done = 0
+
+        def groups() -> Iterator[list[_Pending]]:
+            nonlocal planned, seen
+            group: list[_Pending] = []
+            size = 0
+            for item, passages in classified:
+                seen += 1
+                planned += passages
+                if item is None:
+                    continue
+                group.append(item)
+                size += passages
+                if size >= _WRITE_GROUP:
+                    yield group
+                    group, size = [], 0
+            if group:
+                yield group
+
+        def total() -> int:
+            if seen >= articles or not seen:
+                return planned
+            return max(planned, round(planned / seen * articles))
+
         writing: Future[None] | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write") as writer:
             try:
-                for group in groups:
+                for group in groups():
                     vectors = self._embed_group(group)
                     if writing is not None:
                         writing.result()  # in order; re-raises a failed write
                     writing = writer.submit(self._write_group, group, vectors)
                     done += len(vectors)
                     if self.progress:
-                        self.progress(done, total)
+                        self.progress(done, total())
                 if writing is not None:
                     writing.result()
             finally:
                 if writing is not None and not writing.done():
                     writing.exception()  # wait: nothing writes after ingest returns
+        if self.progress:
+            self.progress(done, done)
 
     def _embed_group(self, group: list[_Pending]) -> list[list[float]]:
         """Vectors for the group's new passages; a text repeated in it is embedded once."""

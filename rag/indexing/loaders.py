@@ -465,6 +465,7 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
             yield Problem(str(path), "binary file, not JSON Lines; convert it to UTF-8 JSONL")
             return
         handle.seek(0)
+        resolved = path.resolve()  # once, not per line (200,000-line files)
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
@@ -508,7 +509,7 @@ def _load_jsonl(path: Path) -> Iterator[Article | Problem]:
             try:
                 yield _make_article(
                     str(path), record, _as_str(record.get("title")), str(record["text"]),
-                    f"{path.resolve()}:{stable_id(str(record['text']))}",
+                    f"{resolved}:{stable_id(str(record['text']))}",
                 )
             except LoadError as exc:
                 yield Problem(origin, str(exc))

@@ -146,6 +146,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
 
         t0 = time.perf_counter()
         if window is not None and news.wants_digest(query):
+            passages = news.lead_passages(self.engine, passages)
             final = news.digest(query, passages, self.settings.max_answer_sentences)
             yield final.answer
         else:

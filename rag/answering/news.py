@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from rag.core.errors import BadQuestionError
 from rag.core.schema import Answer, AnswerSentence, DateWindow
 from rag.core.text import content_terms
 from rag.indexing.splitting import sentence_spans
-from rag.retrieval.hybrid import Filters
+from rag.retrieval.hybrid import Filters, SearchEngine
 
 
 def resolve_as_of(value: Any, today: dt.date | None = None) -> dt.date:
@@ -139,6 +140,29 @@ def wants_digest(question: str) -> bool:
     return set(content_terms(question)) <= _GENERIC
 
 
+def lead_passages(engine: SearchEngine, passages: Sequence[Document]) -> list[Document]:
+    """The first passage of each retrieved article (in retrieval order): where a news
+    article says what happened."""
+    leads: list[Document] = []
+    seen: set[str] = set()
+    for passage in passages:
+        article = str(passage.metadata.get("article_id", ""))
+        if not article or article in seen:
+            continue
+        seen.add(article)
+        if passage.metadata.get("position", 0) == 0:
+            leads.append(passage)
+            continue
+        ids, _ = engine.index.vectors_of_articles([article])
+        stored = engine.index.passages_by_id(ids)
+        first = min(stored, key=lambda p: p.position, default=None)
+        leads.append(
+            Document(page_content=first.text, metadata=first.metadata(), id=first.id)
+            if first is not None else passage
+        )
+    return leads
+
+
 def digest(question: str, passages: Sequence[Document], limit: int) -> Answer:
     """The lead sentence of each retrieved article, newest first, each cited: what
     'What happened this week?' asks for (retrieval has already kept to the window)."""
@@ -146,7 +170,11 @@ def digest(question: str, passages: Sequence[Document], limit: int) -> Answer:
     leads: list[tuple[str, Document, int, int]] = []
     for passage in passages:
         article = str(passage.metadata.get("article_id", passage.id))
-        spans = sentence_spans(passage.page_content)
+        spans = [
+            (a, b) for a, b in sentence_spans(passage.page_content)
+            if not passage.page_content[a:b].rstrip().endswith("?")
+            and len(re.findall(r"[^\W\d_]{2,}", passage.page_content[a:b])) >= 6  # no datelines
+        ]
         if article in seen or not spans:
             continue
         seen.add(article)

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 _WORD_LIST = (
     "council harbour budget vote mayor plan port fishing boats terminal storm channel city "
@@ -90,18 +91,18 @@ def main() -> None:
 
         real_read = ingest_module.read_articles
 
-        def read(*a, **k):  # type: ignore[no-untyped-def]
+        def read(*a: Any, **k: Any) -> Any:
             reading = real_read(*a, **k)
             marks["read_s"] = time.perf_counter() - started
             marks["read_mb"] = rss_mb()
             return reading
 
-        def first_write(self, *a, **k):  # type: ignore[no-untyped-def]
+        def first_write(self: Any, *a: Any, **k: Any) -> None:
             marks["write_s"] = time.perf_counter() - started
             marks["write_mb"] = rss_mb()
             raise _FirstWrite
 
-        ingest_module.read_articles = read  # type: ignore[assignment]
+        ingest_module.read_articles = read
         ArticleIndex.upsert_passages = first_write  # type: ignore[method-assign]
         threading.Thread(target=sample, daemon=True).start()
         marks["start_mb"] = rss_mb()

@@ -4,6 +4,7 @@ outlet and date, and old sources earn a staleness note (never for undated corpor
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -131,8 +132,6 @@ def test_no_staleness_for_undated_corpora(tmp_path: Path, hashing_settings: Sett
 
 
 def test_as_of_defaults_to_today(news_settings: Settings) -> None:
-    import datetime as dt
-
     answer = build_chain(news_settings).invoke({"question": "Why did the workers strike?"})
     assert answer.as_of == dt.date.today().isoformat()
 
@@ -166,3 +165,24 @@ def test_cli_as_of(news_settings: Settings) -> None:
     bad = runner.invoke(app, ["ask", "Why?", "--as-of", "31/02/2026", "--index-dir", index],
                         env=env)
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_boost_mode_favours_the_window_and_says_when_it_is_empty(
+    news_settings: Settings,
+) -> None:
+    from rag.answering import news
+    from rag.retrieval.hybrid import Filters
+    from rag.retrieval.temporal import resolve_window
+
+    boost = news_settings.model_copy(update={"window_mode": "boost"})
+    engine = build_chain(boost).engine
+    window = resolve_window("What about the port strike this week?", dt.date(2026, 2, 27))
+    plain = engine.search("port strike Valencia", 4, Filters(), as_of="2026-02-27")
+    favoured = news.search(engine, "port strike Valencia", 4, Filters(), window, "2026-02-27")
+    assert len(favoured) == len(plain) > 1  # nothing is filtered out
+    assert favoured[0].metadata["date"] == "2026-02-25"
+    empty = _ask(boost, "What happened at the port in December?", "2026-02-27")
+    assert not empty.abstained and empty.citations
+    assert "No article dated 1–31 Dec 2025 (in December) answers this" in empty.answer
+    outside = _ask(boost, "What happened at the port in 2019?", "2026-02-27")
+    assert outside.abstained and "No indexed article is dated" in outside.answer

@@ -131,13 +131,9 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if window is not None and not news.window_overlaps(window, self.engine.date_range()):
             passages = []
         else:
-            passages = self.engine.search(
-                query, k, news.window_filters(filters, window), timings, as_of=as_of
-            )
-            if not passages and window is not None and not window.explicit:
-                passages = self.engine.search(query, k, filters, timings, as_of=as_of)
+            passages = news.search(self.engine, query, k, filters, window, as_of, timings)
         timings["retrieve_ms"] = elapsed_ms(t0)
-        if not passages and window is not None and window.explicit:
+        if window is not None and window.explicit and not passages:
             refusal = news.outside_corpus(question, window, self.engine.date_range())
             yield refusal.answer
             return refusal.model_copy(
@@ -156,6 +152,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         if final.answer != before:
             yield final.answer[len(before) :]  # "Sources disagree: ..."
         note = news.staleness_note(final, day, self.settings.staleness_days)
+        if window is not None and window.explicit and not news.in_window(passages, window):
+            note = f"{news.off_window_note(window)} {note}".strip()
         if note:
             yield f" {note}"
         timings["answer_ms"] = elapsed_ms(t0)

@@ -44,6 +44,45 @@ def window_filters(filters: Filters, window: DateWindow | None) -> Filters:
     return dataclasses.replace(filters, date_from=start, date_to=end)
 
 
+def search(
+    engine: SearchEngine,
+    query: str,
+    k: int,
+    filters: Filters,
+    window: DateWindow | None,
+    as_of: str,
+    timings: dict[str, float] | None = None,
+) -> list[Document]:
+    """Retrieval for a question with (or without) a date window: kept to the window
+    (``window_mode`` filter; a 'latest' window that holds nothing falls back to all
+    dates) or favouring it (boost)."""
+    if window is None:
+        return engine.search(query, k, filters, timings, as_of=as_of)
+    if engine.settings.window_mode == "boost":
+        return engine.search(
+            query, k, filters, timings, as_of=as_of, window=(window.start, window.end)
+        )
+    found = engine.search(query, k, window_filters(filters, window), timings, as_of=as_of)
+    if not found and not window.explicit:
+        found = engine.search(query, k, filters, timings, as_of=as_of)
+    return found
+
+
+def in_window(passages: Sequence[Document], window: DateWindow) -> bool:
+    """Does any passage come from an article published in the window?"""
+    return any(
+        window.start <= str(p.metadata.get("date") or "") <= window.end for p in passages
+    )
+
+
+def off_window_note(window: DateWindow) -> str:
+    """Said when a favoured (boost mode) window held nothing that answers."""
+    return (
+        f"No article dated {pretty_span(window.start, window.end)} ({window.phrase}) "
+        "answers this; the sources are from other days."
+    )
+
+
 def describe_window(window: DateWindow) -> str:
     """'this week = 23–27 Feb 2026', as the standalone question states it."""
     return f"{window.phrase}: {pretty_span(window.start, window.end)}"

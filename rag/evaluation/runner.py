@@ -253,15 +253,13 @@ def _retrieval(
     if not case.evidence_ids or engine is None:
         return None
     # Article level, as in the RealTime QA reference: the first k *distinct* articles.
-    from rag.answering.news import window_filters
+    from rag.answering import news
     from rag.retrieval.hybrid import Filters
 
     # The same search the chain made: its query and the window the question named.
-    docs = engine.search(
-        answer.search_query or answer.standalone_question,
-        k=options.retrieval_k * 4,
-        filters=window_filters(Filters.from_mapping(filters), answer.window),
-        as_of=case_as_of(case),
+    docs = news.search(
+        engine, answer.search_query or answer.standalone_question, options.retrieval_k * 4,
+        Filters.from_mapping(filters), answer.window, answer.as_of or case_as_of(case) or "",
     )
     ranked: list[set[str]] = []
     for doc in docs:

@@ -8,6 +8,7 @@ its gain is measurable. ``HybridRetriever`` is a LangChain ``BaseRetriever``.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -299,10 +300,12 @@ class SearchEngine:
         filters: Filters | None = None,
         timings: dict[str, float] | None = None,
         as_of: str | None = None,
+        window: tuple[str, str] | None = None,
     ) -> list[Document]:
         """The ``k`` best passages for ``query``; ``as_of`` (YYYY-MM-DD) favours news
         published shortly before that day (``recency_weight``) and holds back news
-        published after it (``future_weight``)."""
+        published after it (``future_weight``); ``window`` (first, last day) favours
+        news published in it (``window_weight``)."""
         settings = self.settings
         k = min(k or settings.top_k, MAX_K)  # callers that take k from users check_k it
         filters = filters or Filters()
@@ -347,6 +350,8 @@ class SearchEngine:
             self._lift_articles(candidates, article_rank, query_vector, keyword.passages)
         if as_of:
             _weigh_by_date(candidates.values(), as_of, settings)
+        if window:
+            _weigh_by_window(candidates.values(), window, settings.window_weight)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         pool = ranked[: max(k * 4, k)]
         self._complete(pool, query_vector)
@@ -451,8 +456,6 @@ class SearchEngine:
 def _weigh_by_date(candidates: Any, as_of: str, settings: Settings) -> None:
     """News questions ask about this week: boost articles from the days before ``as_of``;
     articles from after it could not have been read then, so they count less."""
-    import datetime as dt
-
     day = dt.date.fromisoformat(normalise_date(as_of, "as_of"))
     for candidate in candidates:
         if not candidate.date_int:
@@ -464,6 +467,18 @@ def _weigh_by_date(candidates: Any, as_of: str, settings: Settings) -> None:
             candidate.fused *= 1.0 + settings.recency_weight
         elif age < -1:  # a day of slack: dates are local to the outlet's time zone
             candidate.fused *= settings.future_weight
+
+
+def _weigh_by_window(candidates: Any, window: tuple[str, str], weight: float) -> None:
+    """A question about 'this week' or 'March' prefers articles published then (a day of
+    slack after: reports follow events)."""
+    first = date_number(window[0])
+    last = date_number(
+        (dt.date.fromisoformat(window[1]) + dt.timedelta(days=1)).isoformat()
+    )
+    for candidate in candidates:
+        if candidate.date_int and first <= candidate.date_int <= last:
+            candidate.fused *= 1.0 + weight
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:

@@ -86,8 +86,11 @@ CASES = sorted(EXPECTED) + sorted(GENERATED)
 
 
 def test_every_committed_input_is_listed() -> None:
-    # security/ holds inputs that are accepted but must not steer (tests/test_instructions.py).
-    on_disk = {p.name for p in HOSTILE.iterdir()} - {"expected.json", "README", "security"}
+    # security/ holds inputs that are accepted but must not steer (tests/test_instructions.py);
+    # languages/ articles that must be accepted and found (tests/test_languages.py).
+    on_disk = {p.name for p in HOSTILE.iterdir()} - {
+        "expected.json", "README", "security", "languages"
+    }
     assert on_disk == set(EXPECTED)
 
 

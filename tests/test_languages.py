@@ -8,6 +8,7 @@ was never cut.
 from __future__ import annotations
 
 import itertools
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ def test_ingest_and_keyword_search_each_script(
     assert indexes is not None
     hits = indexes.passages.search(query, 5)
     assert hits and indexes.passages.article_of(hits[0][0])[0] == script
+
+
+def test_hostile_language_corpus_is_indexed_in_one_run(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    """tests/hostile/languages plus a 20,000-character passage without spaces."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent / "hostile" / "languages", folder)
+    write_article(folder, "long.md", "长文", "经济" * 10_000, id="lang-long")
+    summary = ingest([folder], hashing_settings)
+    assert summary.added == 4 and not summary.problems
+    indexes = KeywordIndexes.load(keyword_dir(hashing_settings))
+    assert indexes is not None
+    for query, article_id in (("бюджета", "lang-russian"), ("προϋπολογισμού", "lang-greek"),
+                              ("预算", "lang-chinese")):
+        hits = indexes.articles.search(query, 3)
+        assert hits and hits[0][0] == article_id, (query, hits)

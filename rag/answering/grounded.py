@@ -82,8 +82,8 @@ class GroundedAnswerer(Answerer):
         *,
         max_sentences: int = 4,
         candidates: int = 8,
-        abstain_threshold: float = 0.5,
-        short_answer_confidence: float = 0.35,
+        abstain_threshold: float = 0.44,
+        short_answer_confidence: float = 0.5,
     ) -> None:
         if max_sentences < 1 or candidates < 1:
             raise ValueError(
@@ -194,6 +194,8 @@ class GroundedAnswerer(Answerer):
         _type_sentences(question, expected, candidates)
         for sentence in shortlist:
             sentence.score += _typed_bonus(expected, sentence)
+            if sentence.text.rstrip(" \"'”’)").endswith("?"):
+                sentence.score -= 0.25  # a question in the article asks; it does not answer
         ranked = sorted(shortlist, key=lambda s: s.score, reverse=True)
         best = ranked[0]
         if not self._answers(best, q_terms):
@@ -366,7 +368,7 @@ def _names_missing(question: str, passages: Sequence[Document]) -> bool:
     and no passage read mentions any of them: the passages are about something else."""
     names = [
         s.text for s in spans.extract(question)
-        if spans.family(s.type) == "name" and s.start > 0
+        if spans.family(s.type) == "name" and s.start > 0 and len(s.text) >= 4
     ]
     if not names:
         return False

@@ -98,3 +98,15 @@ def test_cli_json_lists_conflicts(summit: Settings) -> None:
     data = json.loads(result.stdout)
     assert data["conflicts"][0]["kind"] == "place"
     assert data["corroboration"]["outlets"]
+
+
+def test_export_keeps_outlets_dates_and_conflicts(summit: Settings) -> None:
+    from rag.app.conversation_export import export_markdown
+
+    answer = build_chain(summit).invoke(
+        {"question": "Where will the climate summit be held?", "as_of": "2026-03-20"}
+    )
+    text = export_markdown([answer])
+    assert "As of 20 Mar 2026" in text
+    assert "Sources disagree" in text
+    assert "Ledger Wire, 2 Mar 2026" in text

@@ -121,7 +121,10 @@ class RagChain(Runnable[dict[str, Any], Answer]):
 
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
-        window = resolve_window(standalone, day, self.settings.latest_days)
+        window = (
+            None if self.settings.window_mode == "off"
+            else resolve_window(standalone, day, self.settings.latest_days)
+        )
         shown = f"{standalone} ({news.describe_window(window)})" if window else standalone
         query = strip_window(standalone, window)
         timings["condense_ms"] = elapsed_ms(t0)

@@ -79,10 +79,11 @@ class Settings(BaseSettings):
         description="An answer whose newest source is older than this many days before "
         "the question's date ends with a staleness note (0 = never).",
     )
-    window_mode: Literal["filter", "boost"] = Field(
+    window_mode: Literal["filter", "boost", "off"] = Field(
         "filter",
         description="A question's date window ('this week', 'in March'): keep retrieval to "
-        "it (filter) or favour articles published in it (boost, window_weight).",
+        "it (filter), favour articles published in it (boost, window_weight), or do not "
+        "read temporal words at all (off).",
     )
     window_weight: float = Field(
         1.0, ge=0.0, le=20.0, description="Boost mode: score factor 1 + this in the window."

@@ -18,6 +18,8 @@ _EXPORTS = {
     "ingest": "rag.indexing.ingest",
     "build_chain": "rag.answering.chain",
     "build_retriever": "rag.retrieval.hybrid",
+    "build_timeline": "rag.answering.timeline",
+    "Timeline": "rag.answering.timeline",
     "Answer": "rag.core.schema",
     "Citation": "rag.core.schema",
     "IngestSummary": "rag.core.schema",
@@ -25,12 +27,13 @@ _EXPORTS = {
 }
 
 __all__ = [  # noqa: RUF022 - grouped by role, not alphabetically
-    "Settings", "ingest", "build_chain", "build_retriever",
+    "Settings", "ingest", "build_chain", "build_retriever", "build_timeline", "Timeline",
     "Answer", "Citation", "IngestSummary", "RagError",
 ]
 
 if TYPE_CHECKING:
     from rag.answering.chain import build_chain
+    from rag.answering.timeline import Timeline, build_timeline
     from rag.core.errors import RagError
     from rag.core.schema import Answer, Citation, IngestSummary
     from rag.core.settings import Settings

@@ -148,3 +148,28 @@ def test_llm_never_sees_an_articles_brackets_as_citations() -> None:
     body = content[content.index("The report") : content.index("footnote") + 15]
     assert "cites earlier figures" in body
     assert list(find_markers(body)) == []
+
+
+@pytest.mark.parametrize("title", FIELDS["titles"])
+def test_export_escapes_outlets_conflicts_and_corroboration(title: str) -> None:
+    from rag.app.conversation_export import answer_markdown
+    from rag.core.schema import Conflict, ConflictValue, Corroboration
+
+    answer = Answer(
+        question="Where?", standalone_question="Where?", answer="In Tampa. [1]",
+        sentences=[AnswerSentence(text="In Tampa.", citation_ids=[1], outlets=[title],
+                                  dates=["2025-01-02"])],
+        citations=[_citation(id=1, source=title), _citation(id=2, source=title)],
+        conflicts=[Conflict(kind="place", values=[
+            ConflictValue(value=title, citation_ids=[1], outlets=[title]),
+            ConflictValue(value="Glendale", citation_ids=[2], outlets=[title]),
+        ])],
+        corroboration=Corroboration(outlets=[title, "Other"], citation_ids=[1, 2], claim=title),
+    )
+    text = answer_markdown(answer)
+    lines = text.splitlines()
+    assert [line for line in lines if line.startswith("#")] == ["## Where?", "### Sources"]
+    assert not re.search(r"(?<!\\)!\[", text) and not re.search(r"(?<!\\)\]\(", text)
+    assert "<img" not in text
+    assert not [line for line in lines if re.match(r"\s*(>|- list|\|)", line)
+                and not line.startswith("    > ")]

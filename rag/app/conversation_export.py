@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from rag.app.render import render_answer
-from rag.core.schema import Answer, AnswerSentence, Citation, Turn
+from rag.core.schema import Answer, Turn
 from rag.core.urls import safe_url
 
 
@@ -108,48 +109,19 @@ def _url(url: str) -> str:
 
 
 def _inert_answer(answer: Answer) -> Answer:
-    return answer.model_copy(
-        update={
-            "answer": _lines(answer.answer),
-            "sentences": [
-                AnswerSentence(
-                    **{
-                        **s.model_dump(),
-                        "text": _inline(s.text),
-                        "outlets": [_inline(o) for o in s.outlets],
-                    }
-                )
-                for s in answer.sentences
-            ],
-            "conflicts": [
-                c.model_copy(
-                    update={
-                        "values": [
-                            v.model_copy(
-                                update={
-                                    "value": _inline(v.value),
-                                    "outlets": [_inline(o) for o in v.outlets],
-                                }
-                            )
-                            for v in c.values
-                        ]
-                    }
-                )
-                for c in answer.conflicts
-            ],
-            "staleness": _inline(answer.staleness),
-            "citations": [
-                Citation(
-                    **{
-                        **c.model_dump(),
-                        "title": _inline(c.title),
-                        "source": _inline(c.source),
-                        "date": _inline(c.date),
-                        "url": _url(c.url),
-                        "quote": _inline(c.quote),
-                    }
-                )
-                for c in answer.citations
-            ],
-        }
-    )
+    """The answer with every text field escaped: the answer text line by line, URLs as
+    autolinks, and every other string (sentences, outlets, conflicts, corroboration,
+    titles, quotes, notes, fields added later) as one line of text."""
+    escaped = _escaped(answer.model_dump())
+    escaped["answer"] = _lines(answer.answer)
+    return Answer.model_validate(escaped)
+
+
+def _escaped(value: Any, key: str = "") -> Any:
+    if isinstance(value, str):
+        return _url(value) if key == "url" else _inline(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v, key) for v in value]
+    return value

@@ -211,12 +211,19 @@ def test_first_run_explains_the_empty_filters_and_offers_examples(
 def test_logs_are_quiet_unless_asked(
     app_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started()
-    assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.ERROR
-    monkeypatch.setenv("RAG_LOG_LEVEL", "DEBUG")
-    started()
-    assert logging.getLogger("bm25s").getEffectiveLevel() == logging.DEBUG
-    assert logging.getLogger("rag").getEffectiveLevel() == logging.DEBUG
+    root_level = logging.getLogger().level
+    try:
+        started()
+        assert logging.getLogger("bm25s").getEffectiveLevel() >= logging.ERROR
+        monkeypatch.setenv("RAG_LOG_LEVEL", "DEBUG")
+        started()
+        assert logging.getLogger("bm25s").getEffectiveLevel() == logging.DEBUG
+        assert logging.getLogger("rag").getEffectiveLevel() == logging.DEBUG
+    finally:
+        from rag.app.logs import set_log_level
+
+        set_log_level("WARNING")
+        logging.getLogger().setLevel(root_level)
 
 
 def test_a_date_range_raises_no_session_state_warning(
@@ -251,3 +258,33 @@ def test_the_welcome_examples_work_on_the_bundled_article(real_chain: Any) -> No
         assert not answer.abstained, question
         assert answer.citations and {c.article_id for c in answer.citations} == {article}
         assert all(s.supported for s in answer.sentences), question
+
+
+@pytest.mark.parametrize(("level", "shown"), [("WARNING", False), ("DEBUG", True)])
+def test_log_level_decides_what_a_program_prints(level: str, shown: bool) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, bm25s; from rag.app.logs import set_log_level; "
+        f"set_log_level({level!r}); logging.getLogger('bm25s').debug('bm25s-debug-line'); "
+        "logging.getLogger('rag.x').info('rag-info-line')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert ("bm25s-debug-line" in done.stderr) is shown, done.stderr
+    assert ("rag-info-line" in done.stderr) is shown, done.stderr
+
+
+def test_a_store_that_cannot_be_written_warns_and_answers_anyway(
+    app_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-file"
+    blocked.mkdir()  # a folder where the SQLite file should be
+    monkeypatch.setenv("RAG_CONVERSATIONS_PATH", str(blocked))
+    at = ask(started(), VOLCANO)
+    [turn] = turns(at)
+    assert "four thousand residents" in turn["answer"].answer
+    warnings = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "Conversations cannot be stored" in warnings and "RAG_CONVERSATIONS_PATH" in warnings

@@ -21,3 +21,11 @@ def set_log_level(level: str) -> None:
     for name in NOISY:
         logging.getLogger(name).setLevel(quiet)
     logging.getLogger("rag").setLevel(number)
+    root = logging.getLogger()
+    if number < logging.WARNING and not root.handlers:
+        # Asked for detail: show it (Python's last-resort handler prints warnings only).
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    if number < logging.WARNING:
+        root.setLevel(number)

@@ -81,3 +81,37 @@ def test_cli_timeline(strike: Settings) -> None:
     assert text.stdout.index("10 Feb 2026") < text.stdout.index("25 Feb 2026")
     data = json.loads(runner.invoke(app, [*args, "--json"], env=env).stdout)
     assert data["days"][0]["entries"][0]["citation"]["id"] >= 1
+
+
+FERRY = (
+    "A ferry carrying 212 passengers sank off Sulawesi on Sunday. Rescuers said {n} people "
+    "died in the sinking. The vessel had left the port of Bitung two hours earlier and was "
+    "heading north. The coast guard sent three ships to the area and searched all night."
+)
+
+
+def test_versions_of_a_story_show_where_they_differ(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    from rag.answering.chain import build_chain
+
+    folder = tmp_path / "ferry"
+    write_article(folder, "a.md", "Ferry sinks", FERRY.format(n=41),
+                  source="Ledger Wire", date="2026-03-10")
+    write_article(folder, "b.md", "Ferry sinks", FERRY.format(n=29),
+                  source="Courier Daily", date="2026-03-11")
+    assert ingest([folder], hashing_settings).ok
+    timeline = build_timeline(hashing_settings).invoke(
+        {"query": "ferry sank Sulawesi", "as_of": "2026-03-20"}
+    )
+    first, second = timeline.entries
+    assert first.versions == [second.article_id] and second.versions == [first.article_id]
+    assert "41 people" in first.sentence and "29 people" in second.sentence
+    assert first.sentence in first.citation.quote
+    assert first.conflicts_with == [second.citation.id]
+    answer = build_chain(hashing_settings).invoke(
+        {"question": "How many people died when the ferry sank off Sulawesi?",
+         "as_of": "2026-03-20"}
+    )
+    [conflict] = answer.conflicts
+    assert [v.value for v in conflict.values] == ["29 people", "41 people"]  # newest first

@@ -31,6 +31,7 @@ from rag.core.schema import (
 from rag.core.text import content_terms
 from rag.indexing.splitting import sentence_spans
 
+_WH = re.compile(r"\b(how (?:many|much|long|old|far)|what|which|who|whom|whose|where|when)\b", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|was|were|are|has|have|had|will|can)\b", re.I)
 _KIND_NAMES = {
     spans.SpanType.PERSON: "person", spans.SpanType.COUNTRY: "place",
@@ -131,7 +132,8 @@ def conflicting_pairs(items: Sequence[tuple[int, str, str]]) -> list[tuple[int, 
 def _readings(
     kind: str, question: str, answer: Answer, passages: Sequence[Document]
 ) -> list[_Reading]:
-    q_terms = set(content_terms(question))
+    # What the question is about, without its question words ("how many" is no topic).
+    q_terms = set(content_terms(_WH.sub(" ", question)))
     unit = _unit(question) if kind == "number" else ""
     cited = {c.article_id: c for c in answer.citations}
     by_article: dict[str, list[Document]] = {}

@@ -182,6 +182,32 @@ def mark_versions(entries: Sequence[TimelineEntry], engine: SearchEngine) -> Non
         record = records.get(entry.article_id)
         linked = getattr(record, "versions", None) or []
         entry.versions = [str(v) for v in linked]
+    by_article = {e.article_id: e for e in entries}
+    for entry in entries:
+        for other_id in entry.versions:
+            other = by_article.get(other_id)
+            if other is not None and other.sentence == entry.sentence:
+                _show_difference(entry, other)
+                _show_difference(other, entry)
+
+
+def _show_difference(entry: TimelineEntry, other: TimelineEntry) -> None:
+    """Two versions with the same key sentence: show each one's first sentence the other
+    lacks (where the fact they differ in is)."""
+    passage = entry.citation.passage
+    for start, end in sentence_spans(passage):
+        sentence = passage[start:end].strip()
+        if sentence and sentence not in other.citation.passage:
+            offset = entry.citation.quote_start - passage.find(entry.citation.quote)
+            entry.sentence = sentence
+            entry.citation = entry.citation.model_copy(
+                update={
+                    "quote": passage[start:end],
+                    "quote_start": offset + start if entry.citation.quote_start >= 0 else -1,
+                    "quote_end": offset + end if entry.citation.quote_start >= 0 else -1,
+                }
+            )
+            return
 
 
 def mark_conflicts(entries: Sequence[TimelineEntry]) -> None:

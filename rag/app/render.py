@@ -31,7 +31,10 @@ def answer_body(answer: Answer) -> list[str]:
     if answer.abstained or not any(label for _, label in rows):
         return [answer.answer]
     lines = [f"{text} ({label})" if label else text for text, label in rows]
-    extra = [conflict_sentence(answer), corroboration_line(answer), answer.staleness]
+    stated = conflict_sentence(answer)
+    if any(text == stated for text, _ in rows):
+        stated = ""  # the answer already says it in its own sentence
+    extra = [stated, corroboration_line(answer), answer.staleness]
     return lines + [x for x in extra if x]
 
 

@@ -486,3 +486,76 @@ def test_22_ui_date_range_outside_the_library_is_applied_not_dropped(
     shown = " ".join(str(e.value) for e in at.info).replace("\\", "")
     assert "The filters leave no article to answer from" in shown
     assert "the articles run from 2025-01-10 to 2025-04-02" in shown
+
+
+# --- 17: damaged HNSW files -------------------------------------------------------
+@pytest.fixture(scope="module")
+def persisted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]:
+    """An index big enough (1,200 passages) that Chroma keeps its vectors in HNSW files
+    (below its sync threshold they stay in the SQLite log, out of harm's way)."""
+    root = tmp_path_factory.mktemp("hnsw")
+    feed = root / "feed.jsonl"
+    words = "council vote harbour budget mayor school bridge court river minister".split()
+    with feed.open("w") as handle:
+        for n in range(1200):
+            text = " ".join(words[(n * 7 + i) % len(words)] for i in range(30))
+            handle.write(json.dumps({"id": f"n{n}", "title": f"Story {n}", "source": "Post",
+                                     "text": f"{text} marker{n} happened."}) + "\n")
+    settings = Settings(index_dir=root / "index", embedding_model="hashing")
+    assert ingest([feed], settings).added == 1200
+    return settings, feed
+
+
+def damage_vectors(settings: Settings) -> Path:
+    """Random bytes over part of the biggest HNSW data file (the passages'), as a bad
+    disk block or a half-copied backup leaves it."""
+    import random
+
+    target = max(Path(settings.index_dir).glob("*/data_level0.bin"),
+                 key=lambda p: p.stat().st_size)
+    with target.open("r+b") as handle:
+        handle.seek(10_000)
+        handle.write(random.Random(7).randbytes(min(1_000_000, target.stat().st_size - 10_000)))
+    return target
+
+
+@pytest.fixture
+def damaged(persisted: tuple[Settings, Path], tmp_path: Path) -> Settings:
+    settings = persisted[0].model_copy(update={"index_dir": tmp_path / "index"})
+    shutil.copytree(persisted[0].index_dir, settings.index_dir)
+    damage_vectors(settings)
+    return settings
+
+
+def test_17_damaged_vector_files_are_reported_and_repair_fixes_them(
+    damaged: Settings, corpus: Path
+) -> None:
+    # Real processes: before, Chroma died with SIGSEGV (exit -11), no message.
+    done = rag_process(damaged, "ask", "What happened to marker17?")
+    assert done.returncode == 1, (done.returncode, done.stderr[-300:])
+    assert "is damaged" in done.stderr and "rag ingest --repair" in done.stderr
+    from rag.app.stats import index_stats
+    from rag.indexing.health import IndexDamagedError
+
+    with pytest.raises(IndexDamagedError):  # stats, checked in process (verdict remembered)
+        index_stats(damaged)
+    with pytest.raises(IndexDamagedError):  # ingest never writes on top and says "done"
+        ingest([corpus], damaged)
+    done = rag_process(damaged, "ingest", "--repair", "-q")
+    assert done.returncode == 0, done.stderr[-500:]
+    done = rag_process(damaged, "ask", "marker17")
+    assert done.returncode == 0 and "marker17" in done.stdout
+    assert index_stats(damaged)["articles"] == 1200
+
+
+def test_17_the_ui_shows_the_damage_instead_of_dying(
+    damaged: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.ui_fixtures import app_test, use_settings
+
+    use_settings(monkeypatch, damaged)
+    at = app_test().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(str(e.value) for kind in ("error", "warning", "info")
+                     for e in getattr(at, kind)).replace("\\", "")
+    assert "is damaged" in shown and "rag ingest --repair" in shown

@@ -28,7 +28,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders of articles.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files and folders of articles.")
+    ] = None,
     prune: Annotated[bool, typer.Option(help="Remove articles whose files are gone.")] = False,
     rebuild: Annotated[
         bool, typer.Option(help="Drop the index and embed everything again.")
@@ -46,6 +48,12 @@ def ingest(
             help="Let an article take the id of one indexed from another file (else refused)."
         ),
     ] = False,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            help="Re-embed every article from the texts the index keeps (damaged vectors)."
+        ),
+    ] = False,
     index_dir: IndexDir = None,
     as_json: JsonFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -53,12 +61,14 @@ def ingest(
     """Index articles (.md .txt .html .jsonl); unchanged articles cost nothing."""
     from rag.indexing.ingest import ingest as run_ingest
 
+    if not paths and not repair:
+        fail("give the files or folders to index, e.g. `rag ingest index/articles`", code=2)
     settings = command_settings(index_dir=index_dir)
     with progress_bar("passage", "embedding", quiet) as progress:
         try:
             summary = run_ingest(
-                paths, settings, prune=prune, rebuild=rebuild, replace=replace,
-                progress=progress, follow_links=follow_links,
+                paths or [], settings, prune=prune, rebuild=rebuild, replace=replace,
+                repair=repair, progress=progress, follow_links=follow_links,
             )
         except RagError as exc:
             fail(str(exc))

@@ -8,6 +8,7 @@ from typing import Any
 
 from rag.core.settings import Settings
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.health import check_index
 from rag.indexing.store import ArticleIndex
 
 
@@ -21,6 +22,8 @@ def index_stats(
     index: ArticleIndex | None = None,
 ) -> dict[str, Any]:
     """Counts and ranges of the index; raises IndexMissingError when there is none."""
+    if index is None:
+        check_index(settings)
     index = index or ArticleIndex(settings, embeddings or make_embeddings(settings))
     records = index.records()
     kept = [r for r in records.values() if not r.duplicate_of]

@@ -26,6 +26,7 @@ from rag.core.schema import Article, IngestSummary, Passage, Problem
 from rag.core.settings import Settings
 from rag.indexing.dedup import DuplicateFinder, fact_differences, minhash, text_hash
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.health import check_index
 from rag.indexing.keyword import KeywordIndexes
 from rag.indexing.loaders import iter_files, load_path
 from rag.indexing.splitting import PassageSplitter
@@ -34,6 +35,7 @@ from rag.indexing.store import (
     ArticleIndex,
     ArticleRecord,
     passage_metadata,
+    record_from,
 )
 
 #: Called as progress(done, total) while passages are embedded.
@@ -251,6 +253,7 @@ def ingest(
     prune: bool = False,
     rebuild: bool = False,
     replace: bool = False,
+    repair: bool = False,
     embeddings: PassageEmbeddings | None = None,
     progress: ProgressCallback | None = None,
     follow_links: bool = False,
@@ -263,13 +266,19 @@ def ingest(
     message naming both files.
     """
     started = time.perf_counter()
-    reading = read_articles([Path(p) for p in paths], follow_links)
+    embeddings = embeddings or make_embeddings(settings)
+    if repair:
+        # Damaged vector files: re-embed every article from the text its record keeps.
+        reading, rebuild = stored_articles(settings, embeddings), True
+    else:
+        if not rebuild:
+            check_index(settings)  # never write into an index whose vectors are damaged
+        reading = read_articles([Path(p) for p in paths], follow_links)
     articles, problems = reading.articles, reading.problems
     if not articles and not problems:
         problems.append(Problem(", ".join(map(str, paths)) or "(no paths)", "no articles found"))
     if rebuild:
         _check_rebuild(reading, paths)
-    embeddings = embeddings or make_embeddings(settings)
     with ingest_lock(settings) as guard:
         try:
             _finish_swap(settings)
@@ -293,6 +302,29 @@ def ingest(
         )
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def stored_articles(settings: Settings, embeddings: PassageEmbeddings) -> Reading:
+    """Every article as its record keeps it (full text included): what ``--repair``
+    re-embeds. Records live in Chroma's SQLite tables, which damaged HNSW files leave
+    readable."""
+    index = ArticleIndex(settings, embeddings)
+    reading = Reading(roots=[])
+    for ids, metas, texts in index.all_articles():
+        for article_id, meta, text in zip(ids, metas, texts, strict=True):
+            record = record_from(article_id, meta or {})
+            if not text:
+                reading.problems.append(
+                    Problem(article_id, "its record keeps no text; ingest its file again")
+                )
+                continue
+            reading.articles.append(
+                Article(
+                    id=record.id, title=record.title, text=text, source=record.source,
+                    date=record.date, url=record.url, origin=record.origin,
+                )
+            )
+    return reading
 
 
 def _check_rebuild(reading: Reading, paths: Sequence[str | Path]) -> None:

@@ -27,6 +27,7 @@ from rag.core.schema import RetrievedPassage
 from rag.core.settings import Settings
 from rag.core.store import PassageStore
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
+from rag.indexing.health import check_index
 from rag.indexing.ingest import keyword_dir
 from rag.indexing.keyword import KeywordIndex, KeywordIndexes
 from rag.indexing.loaders import normalise_date
@@ -217,6 +218,8 @@ class SearchEngine:
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings)
         #: The store searched: the Chroma index of ``settings`` unless one is injected.
+        if store is None:
+            check_index(settings)  # damaged vector files crash Chroma: say so instead
         self.index: PassageStore = store or ArticleIndex(settings, self.embeddings, create=False)
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()

@@ -495,7 +495,8 @@ def persisted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Path]
     (below its sync threshold they stay in the SQLite log, out of harm's way)."""
     root = tmp_path_factory.mktemp("hnsw")
     feed = root / "feed.jsonl"
-    words = "council vote harbour budget mayor school bridge court river minister".split()
+    words = ["council", "vote", "harbour", "budget", "mayor", "school", "bridge", "court",
+             "river", "minister"]
     with feed.open("w") as handle:
         for n in range(1200):
             text = " ".join(words[(n * 7 + i) % len(words)] for i in range(30))

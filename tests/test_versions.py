@@ -164,3 +164,18 @@ def test_real_articles_syndicated_with_boilerplate_stay_copies(kind: str) -> Non
     texts = list(_corpus(60).values())
     called_versions = [t[:40] for t in texts if fact_differences(t, BOILERPLATE[kind](t))]
     assert called_versions == []
+
+
+def test_short_fact_change_inside_a_paragraph_is_a_version() -> None:
+    changed = REPORT.replace("takes effect in July", "takes effect in June")
+    assert "date" in fact_differences(REPORT, changed)
+
+
+def test_hostile_repetitive_texts_are_compared_quickly() -> None:
+    import time
+
+    began = time.perf_counter()
+    assert fact_differences("x " * 100_000, "x " * 100_001)  # too long to diff: a version
+    line = "Word one two three four five six seven eight nine. "
+    assert fact_differences(line * 3000, line * 3001) == set()
+    assert time.perf_counter() - began < 30

@@ -174,38 +174,63 @@ def _tokens(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-# An edge line differing in both copies is the same paragraph reworded (compared) when
+# An edge sentence differing in both copies is the same sentence reworded (compared) when
 # the two are this similar and this long; else it is a byline, dateline or footer.
 _PARAGRAPH_SIMILARITY = 0.6
 _PARAGRAPH_WORDS = 8
+# Bounds that keep the comparison linear on hostile input (long, repetitive texts): more
+# pairs of edge sentences than this are not paired; a differing block of more words than
+# this is not diffed word by word but taken as a different version (nothing is lost).
+_MAX_PAIRINGS = 400
+_MAX_BLOCK_WORDS = 3000
+_MAX_SENTENCES = 5000
 
 
-def _lines(text: str) -> list[str]:
+class _Sentence(str):
+    """A sentence, knowing whether it stands alone on its line (a byline, a dateline)."""
+
+    alone: bool = False
+
+
+def _sentences(text: str) -> list[_Sentence]:
     """Sentences (and lines): units that survive re-flowing the text's whitespace."""
     from rag.indexing.splitting import sentence_spans
 
-    return [text[a:b] for a, b in sentence_spans(text)]
+    out = []
+    for a, b in sentence_spans(text):
+        sentence = _Sentence(text[a:b])
+        line_end = text.find("\n", b)
+        sentence.alone = not text[text.rfind("\n", 0, a) + 1 : a].strip() and not text[
+            b : len(text) if line_end < 0 else line_end
+        ].strip()
+        out.append(sentence)
+    return out
 
 
-def _edges(lines: list[str], common: set[str]) -> tuple[list[str], list[str], list[str]]:
-    """(lines above the first shared line, the body, lines below the last shared one)."""
-    shared = [i for i, line in enumerate(lines) if normalise(line) in common]
-    if not shared:
-        return lines, [], []
-    return lines[: shared[0]], lines[shared[0] : shared[-1] + 1], lines[shared[-1] + 1 :]
+def _comparable(sentence: _Sentence, words: list[str]) -> bool:
+    """Long sentences, and short ones inside a paragraph, are content; a short line of
+    its own at the top or bottom (byline, dateline, "Updated 3:15 p.m.") is not."""
+    return len(words) <= _MAX_BLOCK_WORDS and (
+        len(words) >= _PARAGRAPH_WORDS or not sentence.alone
+    )
 
 
-def _reworded(mine: list[str], theirs: list[str]) -> list[tuple[str, str]]:
-    """Pairs of long edge lines, one per copy, that are the same paragraph reworded."""
-    pairs = []
+def _reworded(mine: list[_Sentence], theirs: list[_Sentence]) -> list[tuple[str, str]]:
+    """Pairs of edge sentences, one per copy, that are the same sentence reworded."""
+    if len(mine) * len(theirs) > _MAX_PAIRINGS:
+        return list(zip(mine, theirs, strict=False))  # too many to pair: compare in order
+    pairs: list[tuple[str, str]] = []
     for line in mine:
         words = normalise(line).split()
-        if len(words) < _PARAGRAPH_WORDS:
+        if len(words) > _MAX_BLOCK_WORDS:
+            pairs += [(line, other) for other in theirs[:1]]  # compared, and found long
+            continue
+        if not _comparable(line, words):
             continue
         best, best_ratio = None, _PARAGRAPH_SIMILARITY
         for other in theirs:
             other_words = normalise(other).split()
-            if len(other_words) < _PARAGRAPH_WORDS:
+            if not _comparable(other, other_words):
                 continue
             ratio = difflib.SequenceMatcher(None, words, other_words, autojunk=False).ratio()
             if ratio >= best_ratio:
@@ -215,35 +240,50 @@ def _reworded(mine: list[str], theirs: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _compared_parts(old: str, new: str) -> tuple[str, str]:
-    """Both texts without the edge lines only one copy has (bylines, datelines, footers)."""
-    lines_a, lines_b = _lines(old), _lines(new)
-    common = {normalise(x) for x in lines_a} & {normalise(x) for x in lines_b}
-    head_a, body_a, tail_a = _edges(lines_a, common)
-    head_b, body_b, tail_b = _edges(lines_b, common)
-    head, tail = _reworded(head_a, head_b), _reworded(tail_a, tail_b)
-    part_a = [x for x, _ in head] + body_a + [x for x, _ in tail]
-    part_b = [y for _, y in head] + body_b + [y for _, y in tail]
-    return "\n".join(part_a), "\n".join(part_b)
-
-
-def fact_differences(old: str, new: str) -> set[str]:
-    """Kinds of fact ('number', 'name', 'date', 'negation') in which two near-identical
-    texts differ; empty when they differ only in wording, spacing or edge boilerplate."""
-    old, new = _compared_parts(old, new)
+def _word_kinds(old: str, new: str, edge: bool) -> set[str]:
+    """Fact kinds among the words two short texts differ in. At an edge of the article,
+    words only one side has at its very start or end are left out (a byline merged into
+    the first sentence, a footer into the last)."""
     a, b = _tokens(old), _tokens(new)
+    if max(len(a), len(b)) > _MAX_BLOCK_WORDS:
+        return {"long difference"}
     matcher = difflib.SequenceMatcher(
         None, [t[0].lower() for t in a], [t[0].lower() for t in b], autojunk=False
     )
     kinds: set[str] = set()
     opcodes = matcher.get_opcodes()
     for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        if tag == "equal" or (tag != "replace" and n in (0, len(opcodes) - 1)):
-            continue  # words only one copy has at its very start or end: a byline merged
-            # into the first sentence, a footer into the last
-        for tokens, lo, hi in ((a, i1, i2), (b, j1, j2)):
-            for word, first in tokens[lo:hi]:
-                kind = _kind(word, first)
-                if kind:
-                    kinds.add(kind)
+        if tag == "equal" or (edge and tag != "replace" and n in (0, len(opcodes) - 1)):
+            continue
+        for word, first in a[i1:i2] + b[j1:j2]:
+            kind = _kind(word, first)
+            if kind:
+                kinds.add(kind)
+    return kinds
+
+
+def fact_differences(old: str, new: str) -> set[str]:
+    """Kinds of fact ('number', 'name', 'date', 'negation') in which two near-identical
+    texts differ; empty when they differ only in wording, spacing or edge boilerplate.
+
+    Sentences are aligned first (linear for near copies), then only the differing blocks
+    are compared word by word. A block of sentences only one copy has at the top or the
+    bottom is boilerplate, unless a long sentence in it is a reworded one of the other's.
+    """
+    sa, sb = _sentences(old), _sentences(new)
+    if max(len(sa), len(sb)) > _MAX_SENTENCES:
+        return {"long difference"}
+    # autojunk: a sentence repeated over and over (hostile input) cannot make this slow.
+    matcher = difflib.SequenceMatcher(None, [normalise(x) for x in sa], [normalise(x) for x in sb])
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    kinds: set[str] = set()
+    for _, i1, i2, j1, j2 in opcodes:
+        at_edge = (i1 == 0 and j1 == 0) or (i2 == len(sa) and j2 == len(sb))
+        block_a: list[str] = list(sa[i1:i2])
+        block_b: list[str] = list(sb[j1:j2])
+        if at_edge:
+            pairs = _reworded(sa[i1:i2], sb[j1:j2])
+            block_a, block_b = [x for x, _ in pairs], [y for _, y in pairs]
+        if block_a or block_b:
+            kinds |= _word_kinds("\n".join(block_a), "\n".join(block_b), at_edge)
     return kinds

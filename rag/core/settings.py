@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         "(1 = no change, 0 = never retrieved first).",
     )
 
-    # --- the question's date (issue 14) -----------------------------------------
+    # --- the question's date -------------------------------------------------------
     staleness_days: int = Field(
         30, ge=0, le=36500,
         description="An answer whose newest source is older than this many days before "
@@ -127,7 +127,7 @@ class Settings(BaseSettings):
         "WARNING", description="Log level for rag and its libraries (DEBUG shows all)."
     )
 
-    # --- embedding runtime (issue 6) ------------------------------------------------
+    # --- embedding runtime ---------------------------------------------------------
     # torch: sentence-transformers as is. onnx: the same model exported once to ONNX
     # (same vectors, so the same model to the index; no torch import when serving and
     # 2x faster question embedding). onnx-int8: weights quantized to int8, faster still,
@@ -169,7 +169,7 @@ class Settings(BaseSettings):
             )
         return self
 
-    # --- ingest locking (issue 7) ---------------------------------------------------
+    # --- ingest locking ------------------------------------------------------------
     # A second `rag ingest` on the same index waits this long for the first to finish,
     # then stops with a clear message (0 = stop at once). Applies to both modes.
     ingest_lock_wait_s: float = Field(0.0, ge=0.0, le=86_400.0)

@@ -326,14 +326,25 @@ def test_copy_regenerate_reload_and_reopen(chat_server: tuple[str, Path], artifa
 
         # A 600-character word stays inside its bubble (no sideways scrolling).
         _ask(driver, "What about " + "x" * 600 + "?")
-        _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".rag-question")) == 2)
+        _until(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "button.rag-copy")) == 2)
         assert driver.execute_script(
             "return document.documentElement.scrollWidth <= window.innerWidth"
         )
-        assert driver.execute_script(
-            "return Array.from(document.querySelectorAll('.rag-question'))"
-            ".every(e => e.scrollWidth <= e.clientWidth + 1)"
+        # Nothing in any message (question, answer, "don't say" note, caption) reaches
+        # past the right edge of its message.
+        overflowing = driver.execute_script(
+            "const out = [];"
+            "for (const m of document.querySelectorAll('[data-testid=\"stChatMessage\"]')) {"
+            "  const edge = m.getBoundingClientRect().right + 1;"
+            "  for (const e of m.querySelectorAll('*')) {"
+            "    if (e.getBoundingClientRect().right > edge || e.scrollWidth > e.clientWidth + 1"
+            "        && getComputedStyle(e).overflowX === 'visible')"
+            "      out.push(e.className || e.tagName);"
+            "  }"
+            "}"
+            "return out;"
         )
+        assert overflowing == [], overflowing
         time.sleep(0.5)
         driver.save_screenshot(str(artifacts / "ui-chat.png"))
 

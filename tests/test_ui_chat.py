@@ -185,7 +185,7 @@ def test_a_long_unbroken_word_wraps_inside_the_bubble(app_settings: Settings) ->
     bodies = "\n".join(html_bodies(at))
     assert word in bodies
     style = next(b for b in html_bodies(at) if "<style>" in b)
-    rule = re.search(r"\.rag-answer, \.rag-question[^{]*\{([^}]*)\}", style)
+    rule = re.search(r"\.rag-answer, \.rag-question, \.rag-abstain[^{]*\{([^}]*)\}", style)
     assert rule is not None and "overflow-wrap: anywhere" in rule.group(1)
 
 

@@ -658,8 +658,9 @@ mark.rag-quote {
 .rag-quote-item .rag-passage { margin-left: 0; }
 .rag-num:target { box-shadow: 0 0 0 3px rgba(37,99,235,.35); }
 .rag-card .rag-more { margin-left: 0; }
-.rag-answer, .rag-question, .rag-passage, .rag-context, .rag-title {
-  overflow-wrap: anywhere; word-break: break-word;
+.rag-answer, .rag-question, .rag-abstain, .rag-passage, .rag-context, .rag-title,
+.rag-text, .rag-meta, .rag-warn, .rag-conflict, .rag-welcome {
+  overflow-wrap: anywhere; word-break: break-word; min-width: 0;
 }
 .rag-copy {
   border: 1px solid rgba(49,51,63,.2); background: transparent; color: inherit;

@@ -288,3 +288,28 @@ def test_a_store_that_cannot_be_written_warns_and_answers_anyway(
     assert "four thousand residents" in turn["answer"].answer
     warnings = " ".join(w.value for w in at.warning).replace("\\", "")
     assert "Conversations cannot be stored" in warnings and "RAG_CONVERSATIONS_PATH" in warnings
+
+
+def test_regenerate_with_the_other_answerer(
+    app_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.llm_servers import OpenAICompatibleServer, fixed
+
+    reply = "Officials evacuated four thousand residents as a precaution [1]."
+    with OpenAICompatibleServer(fixed(reply)) as server:
+        monkeypatch.setenv("RAG_LLM", "openai")
+        monkeypatch.setenv("RAG_LLM_MODEL", server.model)
+        monkeypatch.setenv("RAG_OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test-ui")
+        monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "10")
+        at = ask(started(), VOLCANO)
+        [before] = turns(at)
+        assert before["answer"].answerer == "grounded" and not server.chat_requests
+        at.radio(key="regen_answerer").set_value("llm")
+        at = click(at, "regenerate")
+        assert server.chat_requests  # the LLM wrote the new answer
+    [after] = turns(at)
+    assert after["id"] != before["id"] and after["answer"].answerer != "grounded"
+    assert after["answer"].question == VOLCANO
+    [stored] = store(app_settings).turns(at.session_state["conversation_id"])
+    assert stored.answer.answerer == after["answer"].answerer

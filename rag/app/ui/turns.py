@@ -128,16 +128,15 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
         st.html(copy_button_html(answer_markdown(answer)), width="content")
     with row.popover("Regenerate", icon=":material/refresh:"):
         choice = ctx["choice"]
-        answerer = choice["answerer"]
         if ctx["settings"].llm != "none":
-            answerer = st.radio(
+            st.radio(
                 "Written by", ["grounded", "llm"], key="regen_answerer",
                 index=0 if choice["answerer"] == "grounded" else 1, horizontal=True,
             )
-        k = st.slider("Passages to read", 1, 20, choice["k"], key="regen_k")
+        st.slider("Passages to read", 1, 20, choice["k"], key="regen_k")
         st.button(
-            "Answer again", key="regenerate", type="primary", on_click=_queue,
-            args=(answer.question, turn["id"], answerer, k),
+            "Answer again", key="regenerate", type="primary", on_click=_regenerate,
+            args=(answer.question, turn["id"], choice["answerer"]),
         )
     row.button(
         "Edit question", key="edit", icon=":material/edit:",
@@ -161,6 +160,13 @@ def _edit_form(turn: dict[str, Any], ctx: dict[str, Any]) -> None:
             choice = ctx["choice"]
             _queue(text, turn["id"], choice["answerer"], choice["k"])
         st.rerun()
+
+
+def _regenerate(question: str, turn_id: str, answerer: str) -> None:
+    """Queue the question again with the popover's answerer and k, read when clicked
+    (a callback's bound arguments would hold the values of the run before)."""
+    ss = st.session_state
+    _queue(question, turn_id, ss.get("regen_answerer", answerer), int(ss["regen_k"]))
 
 
 def _queue(question: str, replace: str | None, answerer: str, k: int) -> None:

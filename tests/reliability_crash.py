@@ -145,7 +145,7 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
     from rag.core.settings import Settings
     from rag.indexing.embeddings import make_embeddings
     from rag.indexing.ingest import keyword_dir
-    from rag.indexing.keyword import KeywordIndex
+    from rag.indexing.keyword import KeywordCacheError, KeywordStore
     from rag.indexing.store import ArticleIndex
 
     settings = Settings(index_dir=index_dir, embedding_model="hashing")
@@ -190,16 +190,18 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
     if any(n > 1 for n in seen.values()):
         wrong.append("a passage id was returned twice")
 
-    keyword = KeywordIndex.load(keyword_dir(settings))
-    if keyword is None:
-        wrong.append("no BM25 cache after a complete run")
+    try:
+        keyword = KeywordStore(keyword_dir(settings)).open()
+    except KeywordCacheError as exc:
+        wrong.append(f"no usable keyword index after a complete run ({exc})")
     else:
-        if keyword.revision != index.revision:
-            wrong.append("BM25 cache revision differs from the index revision")
-        if sorted(keyword.facts.ids) != sorted(passages):
-            diff = set(keyword.facts.ids) ^ set(passages)
+        if keyword.position != index.log_position():
+            wrong.append("keyword index is behind the index's change log")
+        held = keyword.passages.chunk_ids()
+        if sorted(held) != sorted(passages):
+            diff = set(held) ^ set(passages)
             wrong.append(f"BM25 and Chroma disagree on {len(diff)} passages")
-        if len(keyword.facts.ids) != len(set(keyword.facts.ids)):
+        if len(held) != len(set(held)):
             wrong.append("BM25 holds a passage twice")
 
     rng = random.Random(len(expected))

@@ -116,12 +116,13 @@ def test_corrupt_index_database(indexed: Settings, corpus: Path) -> None:
 
 def test_corrupt_keyword_cache_is_rebuilt(indexed: Settings) -> None:
     folder = keyword_dir(indexed)
-    for path in folder.iterdir():
-        path.write_bytes(b"\x00garbage")
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"\x00garbage")
     bm25_only = indexed.model_copy(update={"use_dense": False})
     answer = build_chain(bm25_only).invoke({"question": "Who scored twice in the final?"})
     assert answer.citations[0].title == "Local club wins the cup"
-    assert json.loads((folder / "rag-keyword.json").read_text())["ids"]  # rewritten
+    assert json.loads((folder / "state.json").read_text())["files"]  # rewritten
 
 
 def test_index_of_another_embedding_model(indexed: Settings, corpus: Path) -> None:

@@ -12,7 +12,7 @@ from rag.core.errors import IndexLockedError, ModelMismatchError
 from rag.core.settings import Settings
 from rag.indexing.embeddings import make_embeddings
 from rag.indexing.ingest import ingest, ingest_lock, keyword_dir
-from rag.indexing.keyword import KeywordIndex
+from rag.indexing.keyword import KeywordStore
 from rag.indexing.store import ArticleIndex
 
 from .conftest import write_article
@@ -53,8 +53,8 @@ def test_changed_article_replaces_its_passages(corpus: Path, hashing_settings: S
     assert any("rejected the budget" in t for t in texts)
     assert not any("301 to 250" in t for t in texts)
     # The keyword side follows the dense side.
-    keyword = KeywordIndex.load(keyword_dir(hashing_settings))
-    assert keyword is not None and sorted(keyword.facts.ids) == passage_ids(hashing_settings)
+    keyword = KeywordStore(keyword_dir(hashing_settings)).open().passages
+    assert sorted(keyword.chunk_ids()) == passage_ids(hashing_settings)
 
 
 def test_prune_removes_articles_whose_files_are_gone(

@@ -18,12 +18,12 @@ import pytest
 
 from rag.core.settings import Settings
 from rag.indexing.ingest import ingest
-from rag.indexing.keyword import KeywordIndex
+from rag.indexing.keyword import KeywordStore
 from rag.indexing.store import ArticleIndex
 from rag.retrieval.hybrid import SearchEngine
 from tests import reliability_crash as crash
 
-# Every method through which an ingest writes (Chroma or the BM25 cache).
+# Every method through which an ingest writes (Chroma, its change log, the BM25 cache).
 WRITES: list[tuple[Any, str]] = [
     (ArticleIndex, "upsert_passages"),
     (ArticleIndex, "update_passage_metadata"),
@@ -31,7 +31,8 @@ WRITES: list[tuple[Any, str]] = [
     (ArticleIndex, "put_record"),
     (ArticleIndex, "delete_records"),
     (ArticleIndex, "stamp"),
-    (KeywordIndex, "save"),
+    (ArticleIndex, "log_changes"),
+    (KeywordStore, "_write_state"),
 ]
 
 
@@ -126,12 +127,13 @@ def test_a_crash_before_any_write_is_repaired_by_the_next_run(
         assert crash.check_index(settings.index_dir, texts_v2) == [], f"crash point {n}"
         reader._checked_at = 0.0
         passages = sorted(i for ids, _, _ in reader.index.all_passages() for i in ids)
-        assert sorted(reader.keyword().passages.facts.ids) == passages, f"reader after crash {n}"
+        assert sorted(reader.keyword().passages.chunk_ids()) == passages, f"reader after crash {n}"
         again = ingest([corpus_dir], settings, prune=True)
         assert again.passages_embedded == 0 and again.added == again.removed == 0
         n += 1
     # The runs crossed every kind of write (so the loop above tested something).
-    assert {"upsert_passages", "put_record", "delete_passages", "stamp", "save"} <= set(points)
+    assert {"upsert_passages", "put_record", "delete_passages", "stamp", "log_changes",
+            "_write_state"} <= set(points)
     assert len(points) >= 10
 
 

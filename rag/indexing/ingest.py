@@ -27,11 +27,12 @@ from rag.core.settings import Settings
 from rag.indexing.dedup import DuplicateFinder, fact_differences, minhash, text_hash
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.health import check_index
-from rag.indexing.keyword import KeywordIndexes
+from rag.indexing.keyword import KeywordStore, LogPosition
 from rag.indexing.loaders import iter_files, load_path
 from rag.indexing.splitting import PassageSplitter
 from rag.indexing.store import (
     ARTICLES_SUFFIX,
+    CHANGES_SUFFIX,
     ArticleIndex,
     ArticleRecord,
     passage_metadata,
@@ -54,7 +55,7 @@ _DISK_RESERVE = 1_000_000
 
 
 def keyword_dir(settings: Settings) -> Path:
-    """Where this process keeps the BM25 cache of the collection."""
+    """Where this machine keeps the keyword (BM25) indexes of the collection."""
     base = Path(settings.index_dir)
     if settings.chroma_host:
         name = f"{settings.chroma_host}_{settings.chroma_port}_{settings.collection}"
@@ -372,10 +373,34 @@ def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings
         client.get_collection(old).modify(name=new)
     for name in aside:
         _delete(client, name)
-    _drop_keyword_caches(staged)
-    _drop_keyword_caches(settings)
+    _swap_change_log(client, settings)
+    _swap_keyword_folder(staged, settings)
+    # The staged folder came with the new generation; this checks it (or builds it).
     index = ArticleIndex(settings, embeddings)
-    KeywordIndexes.build_from(index, index.revision).save(keyword_dir(settings))
+    KeywordStore(keyword_dir(settings)).sync(index, LogPosition(*index.log_position()))
+
+
+def _swap_change_log(client: Any, settings: Settings) -> None:
+    """The rebuild's change log replaces the live one (a new generation starts)."""
+    live = settings.collection + CHANGES_SUFFIX
+    stage = settings.collection + _STAGING + CHANGES_SUFFIX
+    if _has(client, stage):
+        _delete(client, live)
+        client.get_collection(stage).modify(name=live)
+
+
+def _swap_keyword_folder(staged: Settings, settings: Settings) -> None:
+    """The rebuild's keyword folder (already built, its state names the new generation)
+    replaces the live one; running readers switch to it at their next check."""
+    live, new = keyword_dir(settings), keyword_dir(staged)
+    if not new.is_dir():
+        return
+    old = live.with_name(f"{live.name}.old-{os.getpid()}")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(live, old)
+    os.replace(new, live)
+    shutil.rmtree(old, ignore_errors=True)
+    _drop_keyword_caches(settings, keep_current=True)
 
 
 def _finish_swap(settings: Settings) -> None:
@@ -395,9 +420,10 @@ def _finish_swap(settings: Settings) -> None:
         for old, new in zip(stage, live, strict=True):
             if _has(client, old) and not _has(client, new):
                 client.get_collection(old).modify(name=new)
+        _swap_change_log(client, settings)
     elif _has(client, aside[1]) and not _has(client, live[1]):
         client.get_collection(aside[1]).modify(name=live[1])
-    for name in (*aside, *stage):
+    for name in (*aside, *stage, settings.collection + _STAGING + CHANGES_SUFFIX):
         _delete(client, name)
     _drop_keyword_caches(_staging(settings))
 
@@ -427,10 +453,14 @@ def _delete(client: Any, name: str) -> None:
         client.delete_collection(name)
 
 
-def _drop_keyword_caches(settings: Settings) -> None:
+def _drop_keyword_caches(settings: Settings, keep_current: bool = False) -> None:
+    """The keyword folder (unless ``keep_current``) and leftovers of older layouts."""
     folder = keyword_dir(settings)
-    for stale in (folder, folder.with_name(folder.name + "__articles")):
-        shutil.rmtree(stale, ignore_errors=True)
+    stale = [folder.with_name(folder.name + "__articles")]  # the bm25s cache's other half
+    if not keep_current:
+        stale.append(folder)
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _write_failure(exc: Exception, settings: Settings) -> RagError:
@@ -523,23 +553,25 @@ class _Ingestion:
             for version_id, original_id in self.versions:
                 self._link_versions(version_id, original_id)
             self.duplicates, self.versions, queue = [], [], []
-        if self.changed or not self._keyword_fresh():
-            revision = self.index.stamp(self.embeddings.dimension) if self.changed else (
-                self.index.revision or self.index.stamp(self.embeddings.dimension)
-            )
-            KeywordIndexes.build_from(self.index, revision).save(keyword_dir(self.settings))
+        if self.changed or not self.index.log_position()[0] or self.index.log_uncommitted():
+            self.index.stamp(self.embeddings.dimension, commit_log=True)
+        # Updates this machine's keyword indexes in place (only the logged articles),
+        # and checks every file of them: a damaged cache is rebuilt here.
+        generation, seq = self.index.log_position()
+        KeywordStore(keyword_dir(self.settings)).sync(
+            self.index, LogPosition(generation, seq), verify=True
+        )
         return self.summary
 
-    def _touch(self) -> None:
-        """Call before any write: moves the revision, so every BM25 cache is stale.
-
-        Without this a run killed after writing passages but before its final stamp
-        would leave caches that look current yet lack (or still hold) those passages.
-        """
+    def _touch(self, article_ids: Sequence[str] = ()) -> None:
+        """Call before any write: logs the articles about to change (readers re-read
+        them from Chroma once this run commits the log) and moves the revision."""
         self.guard()
         if not self.changed:
             self.index.stamp(self.embeddings.dimension)
             self.changed = True
+        if article_ids:
+            self.index.log_changes(article_ids)
 
     # --- deciding ----------------------------------------------------------------
     def _without_conflicts(self, reading: Reading) -> list[Article]:
@@ -699,7 +731,7 @@ class _Ingestion:
         t_hash: str,
         signature: str,
     ) -> None:
-        self._touch()
+        self._touch([article.id])
         self.summary.duplicates += 1
         if old is None and article.id not in self._redecided:
             self.summary.added += 1
@@ -848,7 +880,7 @@ class _Ingestion:
     def _write_group(self, group: list[_Pending], vectors: list[list[float]]) -> None:
         """All new passages of the group in one upsert, then all their articles' records."""
         self._ensure_disk_space(group)
-        self._touch()
+        self._touch([item.record.id for item in group])
         ids: list[str] = []
         texts: list[str] = []
         metadatas: list[dict[str, Any]] = []
@@ -927,7 +959,7 @@ class _Ingestion:
             )
 
     def _remove(self, record: ArticleRecord) -> None:
-        self._touch()
+        self._touch([record.id])
         self.index.delete_passages(self.index.passage_ids_of(record.id))
         self.index.delete_records([record.id])
         self.records.pop(record.id, None)
@@ -946,8 +978,3 @@ class _Ingestion:
                              [v for v in other.versions if v != record.id])
         # Its duplicates lose their original: run() indexes them as articles of their own
         # (see _orphaned_duplicates); their records stay until then, so a crash loses none.
-
-    # --- keyword index -----------------------------------------------------------
-    def _keyword_fresh(self) -> bool:
-        cached = KeywordIndexes.load(keyword_dir(self.settings))
-        return cached is not None and cached.revision == self.index.revision != ""

@@ -32,6 +32,9 @@ from rag.core.settings import Settings
 from rag.indexing.embeddings import EXPORT_VERSION, PassageEmbeddings
 
 ARTICLES_SUFFIX = "__articles"
+# The change log: one record per batch of articles an ingest is about to write or remove.
+CHANGES_SUFFIX = "__changes"
+_IDS_PER_CHANGE = 500
 # Below this much free space a failing read is blamed on a full disk.
 _LOW_DISK_BYTES = 5_000_000
 _T = TypeVar("_T")
@@ -243,6 +246,22 @@ def make_client(settings: Settings, create: bool) -> Any:
         ) from exc
 
 
+def forget_local_client(index_dir: str | Path) -> None:
+    """Make the next embedded client of ``index_dir`` load the index from disk again.
+
+    Chroma keeps one in-process system per folder, and its HNSW index in memory never
+    sees what another process wrote (nor forgets what it deleted): a reader that wants
+    those writes opens a new system. Handles on the old one keep working until dropped.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    wanted = os.path.realpath(index_dir)
+    for key in list(SharedSystemClient._identifier_to_system):
+        if key and os.path.realpath(key) == wanted:
+            SharedSystemClient._identifier_to_system.pop(key, None)
+            SharedSystemClient._identifier_to_refcount.pop(key, None)
+
+
 def _read_only(folder: Path, exc: BaseException) -> bool:
     text = str(exc).lower()
     return "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK)
@@ -349,19 +368,98 @@ class ArticleIndex:
                 + mismatch_fix(str(recorded), self.embeddings.model_id)
             )
 
-    def stamp(self, dimension: int | None = None) -> str:
-        """Record the model and a new revision (keyword caches compare revisions)."""
+    def stamp(self, dimension: int | None = None, commit_log: bool = False) -> str:
+        """Record the model and a new revision; with ``commit_log``, also make every
+        change logged so far visible to readers (they follow the log up to there)."""
         info = self.info
         info["embedding_model"] = self.embeddings.model_id
         if dimension is not None:
             info["embedding_dim"] = dimension
         info["revision"] = uuid.uuid4().hex
+        info.setdefault("generation", uuid.uuid4().hex)  # new after a --rebuild
+        if commit_log:
+            info["log_seq"] = self._log_tail()
         self.articles.modify(metadata=info)
         return str(info["revision"])
 
     @property
     def revision(self) -> str:
         return str(self.info.get("revision", ""))
+
+    # --- the change log --------------------------------------------------------------
+    # An ingest logs the ids of the articles it is about to write or remove *before*
+    # writing them, and commits the log position with its final stamp. A reader's keyword
+    # index re-reads exactly those articles from Chroma, up to the committed position; a
+    # run killed half-way leaves entries past it, which the next run's commit covers.
+    # The log lives in Chroma, so readers on other machines follow it too.
+    @functools.cached_property
+    def _changes(self) -> Any:
+        return self.client.get_or_create_collection(self.settings.collection + CHANGES_SUFFIX)
+
+    def _log_tail(self) -> int:
+        # Never below the committed position (a log lost or replaced must not reuse it).
+        return max(int(self._changes.count()), self.log_position()[1])
+
+    def log_changes(self, article_ids: Sequence[str]) -> None:
+        ids = sorted(set(article_ids))
+        for start in range(0, len(ids), _IDS_PER_CHANGE):
+            seq = self._log_tail() + 1
+            self._changes.add(
+                ids=[f"{seq:012d}"],
+                embeddings=[_RECORD_VECTOR],
+                metadatas=[{"seq": seq,
+                            "articles": json.dumps(ids[start : start + _IDS_PER_CHANGE])}],
+            )
+
+    def log_uncommitted(self) -> bool:
+        """True when a run was killed after logging changes it never committed."""
+        return self._log_tail() > self.log_position()[1]
+
+    def log_position(self) -> tuple[str, int]:
+        """(generation, committed change-log position) as stored now."""
+        info = self.info
+        return str(info.get("generation", "")), int(info.get("log_seq", 0) or 0)
+
+    @_reading
+    def changed_articles(self, after: int, upto: int) -> list[str]:
+        """Ids of the articles logged in entries ``after`` < seq <= ``upto``."""
+        if upto <= after:
+            return []
+        got = self._changes.get(
+            where={"$and": [{"seq": {"$gt": after}}, {"seq": {"$lte": upto}}]},
+            include=["metadatas"],
+        )
+        ids: dict[str, None] = {}
+        for meta in got.get("metadatas") or []:
+            ids.update(dict.fromkeys(json.loads(str((meta or {}).get("articles") or "[]"))))
+        return list(ids)
+
+    def passages_of_articles(
+        self, article_ids: Sequence[str]
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        """Every passage of these articles, with metadata and text (no vectors)."""
+        if not article_ids:
+            return
+        try:
+            got = self.passages.get(
+                where={"article_id": {"$in": list(article_ids)}},
+                include=["metadatas", "documents"],
+            )
+        except Exception as exc:  # a generator: the _reading wrapper cannot see this
+            raise self.read_failure(exc) from exc
+        yield list(got["ids"]), list(got["metadatas"]), list(got["documents"])
+
+    def articles_by_id(
+        self, article_ids: Sequence[str]
+    ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        """These article records (those that exist) with metadata and full text."""
+        if not article_ids:
+            return
+        try:
+            got = self.articles.get(ids=list(article_ids), include=["metadatas", "documents"])
+        except Exception as exc:
+            raise self.read_failure(exc) from exc
+        yield list(got["ids"]), list(got["metadatas"]), list(got["documents"])
 
     # --- articles --------------------------------------------------------------
     @_reading

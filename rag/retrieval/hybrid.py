@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by weighted reciprocal rank,
+"""Hybrid retrieval: dense (Chroma) + BM25 (tantivy), fused by weighted reciprocal rank,
 then MMR so the passages handed to the answerer are not near-copies of each other.
 
 Each stage can be switched off in Settings (``use_dense``, ``use_bm25``, ``use_mmr``) so
@@ -7,7 +7,6 @@ its gain is measurable. ``HybridRetriever`` is a LangChain ``BaseRetriever``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import threading
 import time
@@ -29,11 +28,21 @@ from rag.core.store import PassageStore
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
 from rag.indexing.health import check_index
 from rag.indexing.ingest import keyword_dir
-from rag.indexing.keyword import KeywordIndex, KeywordIndexes
+from rag.indexing.keyword import (
+    KeywordCacheError,
+    KeywordFilter,
+    KeywordIndex,
+    KeywordIndexes,
+    KeywordStore,
+    LogPosition,
+    build_in_memory,
+)
 from rag.indexing.loaders import normalise_date
-from rag.indexing.store import ArticleIndex, date_number
+from rag.indexing.store import ArticleIndex, date_number, forget_local_client
 
-# How often a reader asks Chroma whether another process changed the index.
+# How often a reader asks Chroma whether another process changed the index: new
+# articles are searchable this long (plus the update of the keyword index) after an
+# ingest ends.
 _REVISION_CHECK_S = 2.0
 #: The most passages one search returns (the chain's bound on ``k`` too): MMR compares
 #: every chosen passage with every candidate, so an unbounded k ran for minutes.
@@ -137,12 +146,12 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def keyword_mask(self, keyword: KeywordIndex) -> np.ndarray | None:
-        return keyword.mask(
-            sources=list(self.sources) or None,
-            date_from=date_number(self.date_from) or None,
-            date_to=date_number(self.date_to) or None,
-            article_ids=list(self.article_ids) or None,
+    def keyword_filter(self) -> KeywordFilter:
+        return KeywordFilter(
+            sources=self.sources,
+            article_ids=self.article_ids,
+            date_from=date_number(self.date_from),
+            date_to=date_number(self.date_to),
         )
 
 
@@ -224,6 +233,7 @@ class SearchEngine:
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()
         self._checked_at = 0.0
+        self._revision = self.index.revision
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_lock = threading.Lock()
         self._library: tuple[str, Library] | None = None
@@ -277,23 +287,67 @@ class SearchEngine:
             raise FilterError(problem)
 
     def keyword(self) -> KeywordIndexes:
-        """The BM25 indexes, reloaded or rebuilt when Chroma's revision has moved."""
-        now = time.monotonic()
-        if self._keyword is not None and now - self._checked_at < _REVISION_CHECK_S:
-            return self._keyword
+        """The keyword indexes, following other processes' ingests and rebuilds."""
+        self.follow()
+        if self._keyword is None:
+            with self._keyword_lock:
+                self._follow_keyword()
+        assert self._keyword is not None
+        return self._keyword
+
+    def follow(self) -> None:
+        """Follow other processes' ingests and rebuilds, at most every
+        ``_REVISION_CHECK_S`` seconds: when Chroma's revision moved, the Chroma handles
+        are reopened (a rebuild replaced the collections; an embedded reader's vector
+        index must be reloaded to see another process's writes), and a keyword folder
+        in use is brought to Chroma's change log in place."""
+        if time.monotonic() - self._checked_at < _REVISION_CHECK_S:
+            return
         with self._keyword_lock:
+            if time.monotonic() - self._checked_at < _REVISION_CHECK_S:
+                return
             revision = self.index.revision
-            self._checked_at = now
-            if self._keyword is not None and self._keyword.revision == revision:
-                return self._keyword
-            folder = keyword_dir(self.settings)
-            cached = KeywordIndexes.load(folder)
-            if cached is None or cached.revision != revision:
-                cached = KeywordIndexes.build_from(self.index, revision)
-                with contextlib.suppress(OSError):  # a read-only index still answers
-                    cached.save(folder)
-            self._keyword = cached
-            return cached
+            if revision != self._revision or not self._same_collection():
+                self._reopen()
+                self._revision = revision
+            if self._keyword is not None:
+                self._follow_keyword()
+            self._checked_at = time.monotonic()
+
+    def _follow_keyword(self) -> None:
+        generation, seq = self.index.log_position()
+        head = LogPosition(generation, seq)
+        if self._keyword is not None and self._keyword.position == head.key:
+            return
+        store = KeywordStore(keyword_dir(self.settings))
+        try:
+            if store.position() != head.key:
+                # Another process already doing it: serve what we have meanwhile.
+                store.sync(self.index, head, wait=self._keyword is None)
+            self._keyword = (
+                store.open() if self._keyword is None else store.refresh(self._keyword)
+            )
+        except KeywordCacheError:
+            store.sync(self.index, head, wait=True, verify=True)
+            self._keyword = store.open()
+        except OSError:
+            if self._keyword is None or self._keyword.data:  # a read-only folder
+                self._keyword = build_in_memory(self.index)
+                self._keyword.position = head.key
+
+    def _same_collection(self) -> bool:
+        """False when the collection this engine reads was dropped or replaced."""
+        try:
+            current = self.index.client.get_collection(self.settings.collection)
+        except Exception:
+            return False
+        return bool(current.id == self.index.passages.id)
+
+    def _reopen(self) -> None:
+        """Fresh Chroma handles on the index as it is now."""
+        if not self.settings.chroma_host:
+            forget_local_client(self.settings.index_dir)
+        self.index = ArticleIndex(self.settings, self.embeddings, create=False)
 
     # --- the search ------------------------------------------------------------
     def search(
@@ -319,6 +373,7 @@ class SearchEngine:
         bm25_rank: list[str] = []
         query_vector: np.ndarray | None = None
 
+        self.follow()
         started = time.perf_counter()
         if settings.use_dense or settings.use_mmr:
             query_vector = self.query_vector(query)
@@ -332,19 +387,16 @@ class SearchEngine:
         if settings.use_bm25 or settings.use_article_bm25:
             started = time.perf_counter()
             keyword = self.keyword()
+            where = filters.keyword_filter()
             if settings.use_bm25:
-                passages = keyword.passages
-                mask = filters.keyword_mask(passages)
-                for passage_id, score in passages.search(query, fetch, mask):
-                    candidate = candidates.setdefault(passage_id, _Candidate(passage_id))
-                    candidate.bm25 = score
+                for hit in keyword.passages.search(query, fetch, where):
+                    candidate = candidates.setdefault(hit.chunk_id, _Candidate(hit.chunk_id))
+                    candidate.bm25 = hit.score
                     if not candidate.article_id:
-                        candidate.article_id, candidate.date_int = passages.article_of(passage_id)
-                    bm25_rank.append(passage_id)
+                        candidate.article_id, candidate.date_int = hit.article_id, hit.date
+                    bm25_rank.append(hit.chunk_id)
             if settings.use_article_bm25:
-                articles = keyword.articles
-                mask = filters.keyword_mask(articles)
-                article_rank = [a for a, _ in articles.search(query, fetch, mask)]
+                article_rank = [h.article_id for h in keyword.articles.search(query, fetch, where)]
             timings["bm25_ms"] = elapsed_ms(started)
 
         started = time.perf_counter()
@@ -427,10 +479,11 @@ class SearchEngine:
         if not ids:
             return
         best: dict[str, _Candidate] = {}
+        known = passages.articles_of(ids)
         for passage_id, vector, dense in zip(ids, vectors, vectors @ query_vector, strict=True):
-            article_id, date_int = passages.article_of(passage_id)
+            article_id, date_int = known.get(passage_id, ("", 0))
             if not article_id:
-                continue  # written after the keyword index was built: found next time
+                continue  # written after the keyword index was updated: found next time
             held = best.get(article_id)
             if held is None or float(dense) > (held.dense or 0.0):
                 best[article_id] = _Candidate(

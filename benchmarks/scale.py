@@ -1,0 +1,259 @@
+"""Serving at scale: an index of N passages made from a real one, then the figures users feel.
+
+Stand-in for MiniLM vectors at 1M passages (embedding a million passages would take this
+machine most of a day): each real passage (text, metadata and its real MiniLM vector)
+is copied N / 25k times under new article ids, and every copy's vector gets isotropic
+Gaussian noise of ``noise`` per dimension (default 0.03, about 0.6 of the vector's norm)
+before re-normalising. Why this does not flatter HNSW: real embeddings lie near a
+low-dimensional manifold, where HNSW's greedy search converges in few hops; noise in all
+384 dimensions raises the intrinsic dimension (copies sit at cosine ~0.85 to their
+original and ~0.75 to each other, as far apart as real topical neighbours), so the graph
+has no tight clusters of near-ties to shortcut through, and each query computes at least
+as many distances as it would on real vectors. Text is the corpus's own (the keyword index
+sees real word statistics, each passage present N / 25k times).
+
+Measured, each in a fresh child process so RSS is its own:
+- warm ``chain.invoke`` p50/p95 over the questions (the full chain: retrieval + answer);
+- serving peak RSS; disk size of the index (Chroma + keyword folder);
+- cold start: ``rag ask`` from process start to printed answer;
+- 10 new articles (real ones under new ids) until a running server process finds them
+  by keyword and by vector: from the start of ``rag ingest`` to found.
+
+Usage: nice python benchmarks/scale.py --source /tmp/copy-of-rtqa-index --size 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("RAG_BENCH_CORPUS") or (REPO.parent / "shared" / "benchmarks"
+                                                       / "realtimeqa"))
+QUESTIONS = 60
+WARM_UP = 3
+
+
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def settings_for(index_dir: Path) -> Any:
+    from rag.core.settings import Settings
+
+    return Settings(index_dir=index_dir)
+
+
+def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any) -> dict:
+    """Copy the source index's passages and articles until ``size`` passages."""
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
+
+    source_settings = settings_for(source_dir)
+    embeddings = make_embeddings(source_settings)
+    source = ArticleIndex(source_settings, embeddings, create=False)
+    got = source.passages.get(include=["documents", "metadatas", "embeddings"])
+    base_ids, base_docs = list(got["ids"]), list(got["documents"])
+    base_metas = [dict(m or {}) for m in got["metadatas"]]
+    base_vectors = np.asarray(got["embeddings"], dtype=np.float32)
+    articles = source.articles.get(include=["documents", "metadatas"])
+    article_at = {a: i for i, a in enumerate(articles["ids"])}
+    target = ArticleIndex(settings_for(target_dir), embeddings, create=True)
+    rng = np.random.default_rng(6)
+    began = time.perf_counter()
+    made, copy = 0, 0
+    while made < size:
+        take = min(len(base_ids), size - made)
+        suffix = "" if copy == 0 else f"~{copy}"
+        for start in range(0, take, 2000):
+            stop = min(take, start + 2000)
+            vectors = base_vectors[start:stop]
+            if copy:
+                vectors = vectors + rng.normal(0, noise, vectors.shape).astype(np.float32)
+                vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            metas = [{**m, "article_id": f"{m.get('article_id', '')}{suffix}"}
+                     for m in base_metas[start:stop]]
+            target.upsert_passages([f"{i}{suffix}" for i in base_ids[start:stop]],
+                                   base_docs[start:stop], metas, vectors.tolist())
+        copied = {m.get("article_id", "") for m in base_metas[:take]}
+        keep = [article_at[a] for a in copied if a in article_at]
+        for start in range(0, len(keep), 2000):
+            part = keep[start:start + 2000]
+            target.articles.upsert(
+                ids=[f"{articles['ids'][i]}{suffix}" for i in part],
+                embeddings=[[1.0]] * len(part),
+                documents=[articles["documents"][i] for i in part],
+                metadatas=[articles["metadatas"][i] for i in part],
+            )
+        made += take
+        copy += 1
+        log(f"{made} passages, {time.perf_counter() - began:.0f} s, load {load()}")
+    target.stamp(embeddings.dimension, commit_log=True)
+    chroma_s = time.perf_counter() - began
+    began = time.perf_counter()
+    from rag.indexing.ingest import keyword_dir
+    from rag.indexing.keyword import KeywordStore, LogPosition
+
+    generation, seq = target.log_position()
+    KeywordStore(keyword_dir(target.settings)).sync(target, LogPosition(generation, seq))
+    return {"passages": target.count_passages(), "chroma_build_s": round(chroma_s),
+            "keyword_build_s": round(time.perf_counter() - began), "build_load": load()}
+
+
+def questions() -> list[str]:
+    path = CORPUS / "questions-dev.jsonl"
+    return [json.loads(line)["question"] for line in path.open() if line.strip()]
+
+
+def serve(index_dir: Path, watch: str) -> None:
+    """Child: warm latency, RSS; then, if ``watch`` names new article titles, poll for
+    them by keyword and by vector and print when both find them."""
+    import resource
+
+    from rag.answering.chain import build_chain
+    from rag.retrieval.hybrid import SearchEngine
+
+    settings = settings_for(index_dir)
+    engine = SearchEngine(settings)
+    chain = build_chain(settings, engine=engine)
+    chain.warm_up()
+    qs = questions()
+    for q in qs[:WARM_UP]:
+        chain.invoke({"question": q})
+    latencies = []
+    for q in qs[WARM_UP:WARM_UP + QUESTIONS]:
+        began = time.perf_counter()
+        chain.invoke({"question": q})
+        latencies.append((time.perf_counter() - began) * 1000)
+    out = {"p50_ms": round(percentile(latencies, 50), 1),
+           "p95_ms": round(percentile(latencies, 95), 1), "query_load": load(),
+           "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    print(json.dumps(out), flush=True)
+    if not watch:
+        return
+    wanted = json.loads(watch)  # {article_id: title}
+    print("ready", flush=True)
+    keyword_seen: dict[str, float] = {}
+    dense_seen: dict[str, float] = {}
+    deadline = time.time() + 600
+    while time.time() < deadline and (len(keyword_seen) < len(wanted)
+                                     or len(dense_seen) < len(wanted)):
+        for article_id, title in wanted.items():
+            if article_id not in keyword_seen:
+                hits = engine.keyword().passages.search(title, 10)
+                if any(h.article_id == article_id for h in hits):
+                    keyword_seen[article_id] = time.time()
+            if article_id not in dense_seen:
+                got = engine.index.query_passages(
+                    engine.query_vector(title).tolist(), 10,
+                    {"article_id": article_id})
+                if got["ids"][0]:
+                    dense_seen[article_id] = time.time()
+        engine.follow()
+        time.sleep(0.2)
+    print(json.dumps({"keyword_at": max(keyword_seen.values(), default=0),
+                      "dense_at": max(dense_seen.values(), default=0),
+                      "found": [len(keyword_seen), len(dense_seen)],
+                      "rss_after_mb": round(
+                          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
+          flush=True)
+
+
+def new_articles(folder: Path, count: int = 10) -> dict[str, str]:
+    """``count`` real articles under new ids, as JSONL; {id: title}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in (CORPUS / "corpus.jsonl").open() if line.strip()]
+    stamp = int(time.time())
+    chosen = {}
+    with (folder / "new.jsonl").open("w") as handle:
+        for row in rows[-count:]:
+            row = {**row, "id": f"{row['id']}-new{stamp}", "url": ""}
+            handle.write(json.dumps(row) + "\n")
+            chosen[row["id"]] = row["title"]
+    return chosen
+
+
+def disk_mb(folder: Path) -> float:
+    return round(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1e6)
+
+
+def rag_env(index_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env["RAG_INDEX_DIR"] = str(index_dir)
+    return env
+
+
+def measure(index_dir: Path, work: Path) -> dict:
+    rag = str(Path(sys.executable).parent / "rag")
+    out: dict[str, Any] = {"disk_mb": disk_mb(index_dir)}
+    began = time.perf_counter()
+    done = subprocess.run([rag, "ask", "What did NATO leaders discuss?"], env=rag_env(index_dir),
+                          capture_output=True, text=True)
+    out["cold_ask_s"] = round(time.perf_counter() - began, 2)
+    out["cold_ask_ok"] = done.returncode == 0
+    out["cold_load"] = load()
+    wanted = new_articles(work / "new")
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(index_dir), "--watch", json.dumps(wanted)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert child.stdout is not None
+    out.update(json.loads(child.stdout.readline()))
+    assert child.stdout.readline().strip() == "ready"
+    started = time.time()
+    ingest = subprocess.run([rag, "ingest", str(work / "new"), "-q"], env=rag_env(index_dir),
+                            capture_output=True, text=True)
+    out["ingest10_s"] = round(time.time() - started, 1)
+    out["ingest_ok"] = ingest.returncode == 0 or ingest.stderr[-300:]
+    seen = json.loads(child.stdout.readline())
+    child.wait()
+    out["add10_searchable_keyword_s"] = round(seen["keyword_at"] - started, 1)
+    out["add10_searchable_vector_s"] = round(seen["dense_at"] - started, 1)
+    out["found"] = seen["found"]
+    out["rss_after_follow_mb"] = seen["rss_after_mb"]
+    out["add_load"] = load()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--source", type=Path)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--noise", type=float, default=0.03)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/rag-scale"))
+    parser.add_argument("--index", type=Path, help="measure an index built before")
+    parser.add_argument("--serve", type=Path)
+    parser.add_argument("--watch", default="")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.watch)
+        return
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    result: dict[str, Any] = {"size": args.size}
+    index_dir = args.index or args.work / f"index-{args.size}"
+    if not args.index:
+        shutil.rmtree(index_dir, ignore_errors=True)
+        result.update(build(args.source, index_dir, args.size, args.noise, log))
+    result.update(measure(index_dir, args.work))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -85,7 +85,7 @@ def _split_corpus(corpus: Path) -> list[Doc]:
             date = int((article.date or "0").replace("-", "")[:8] or 0)
             for passage in splitter.split(article):
                 out.append(Doc(
-                    passage.chunk_id, article.id, article.source, date,
+                    passage.id, article.id, article.source, date,
                     content_terms(f"{article.title}\n{passage.text}"),
                 ))
     return out

@@ -17,7 +17,7 @@ from rag.core.schema import Article
 from rag.core.settings import Settings
 from rag.core.text import content_terms, words
 from rag.indexing.ingest import ingest, keyword_dir
-from rag.indexing.keyword import KeywordIndexes
+from rag.indexing.keyword import KeywordStore
 from rag.indexing.splitting import PassageSplitter, count_tokens, sentence_spans
 
 from .conftest import write_article
@@ -99,10 +99,9 @@ def test_ingest_and_keyword_search_each_script(
     write_article(folder, "english.md", "Budget news", "The budget grows. Prices rise.")
     summary = ingest([folder], hashing_settings)
     assert summary.added == 2 and not summary.problems
-    indexes = KeywordIndexes.load(keyword_dir(hashing_settings))
-    assert indexes is not None
+    indexes = KeywordStore(keyword_dir(hashing_settings)).open()
     hits = indexes.passages.search(query, 5)
-    assert hits and indexes.passages.article_of(hits[0][0])[0] == script
+    assert hits and hits[0].article_id == script
 
 
 def test_hostile_language_corpus_is_indexed_in_one_run(
@@ -114,9 +113,8 @@ def test_hostile_language_corpus_is_indexed_in_one_run(
     write_article(folder, "long.md", "长文", "经济" * 10_000, id="lang-long")
     summary = ingest([folder], hashing_settings)
     assert summary.added == 4 and not summary.problems
-    indexes = KeywordIndexes.load(keyword_dir(hashing_settings))
-    assert indexes is not None
+    indexes = KeywordStore(keyword_dir(hashing_settings)).open()
     for query, article_id in (("бюджета", "lang-russian"), ("προϋπολογισμού", "lang-greek"),
                               ("预算", "lang-chinese")):
         hits = indexes.articles.search(query, 3)
-        assert hits and hits[0][0] == article_id, (query, hits)
+        assert hits and hits[0].article_id == article_id, (query, hits)

@@ -15,7 +15,7 @@ import pytest
 from rag.core.settings import Settings
 from rag.indexing.dedup import DuplicateFinder, fact_differences, minhash, text_hash
 from rag.indexing.ingest import ingest, keyword_dir
-from rag.indexing.keyword import KeywordIndexes
+from rag.indexing.keyword import KeywordStore
 from rag.indexing.store import ArticleIndex
 
 from .conftest import REALTIMEQA, write_article
@@ -99,11 +99,10 @@ def test_versions_are_both_indexed_and_linked_both_ways(
         assert got["ids"]
         assert all(json.loads(m["versions"]) == [other] for m in got["metadatas"])
     # Retrieval finds each version's own fact.
-    keyword = KeywordIndexes.load(keyword_dir(hashing_settings))
-    assert keyword is not None
+    keyword = KeywordStore(keyword_dir(hashing_settings)).open()
     for name, article_id in (("Maria Chen", "wire-b"), ("Ana Lopez", "wire-a")):
         hits = keyword.passages.search(name, 3)
-        assert keyword.passages.article_of(hits[0][0])[0] == article_id
+        assert hits[0].article_id == article_id
 
 
 def test_boilerplate_copy_stays_collapsed(tmp_path: Path, hashing_settings: Settings) -> None:

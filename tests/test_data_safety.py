@@ -292,7 +292,8 @@ def test_1_a_failed_rebuild_leaves_the_old_index_answering(
     from rag.indexing.store import make_client
 
     names = {c.name for c in make_client(indexed, create=False).list_collections()}
-    assert names == {indexed.collection, indexed.collection + "__articles"}
+    live = indexed.collection
+    assert names == {live, live + "__articles", live + "__changes"}  # __changes: the change log
 
 
 @pytest.mark.parametrize("stop_at", [1, 2, 3, 4])

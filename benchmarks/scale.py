@@ -158,10 +158,9 @@ def serve(index_dir: Path, watch: str) -> None:
                 if any(h.article_id == article_id for h in hits):
                     keyword_seen[article_id] = time.time()
             if article_id not in dense_seen:
-                got = engine.index.query_passages(
-                    engine.query_vector(title).tolist(), 10,
-                    {"article_id": article_id})
-                if got["ids"][0]:
+                got = engine.index.nearest(
+                    engine.query_vector(title).tolist(), 10, {"article_id": article_id})
+                if got:
                     dense_seen[article_id] = time.time()
         engine.follow()
         time.sleep(0.2)

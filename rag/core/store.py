@@ -54,3 +54,30 @@ class PassageStore(Protocol):
     def all_articles(self) -> Iterator[Page]:
         """Every article record with its full text, a page at a time."""
         ...
+
+    # --- following changes made by other processes (the keyword index, reopening) ----
+    def log_position(self) -> tuple[str, int]:
+        """(generation, committed change-log position); the generation changes when the
+        store is rebuilt, the position when an ingest commits."""
+        ...
+
+    def changed_articles(self, after: int, upto: int) -> list[str]:
+        """Ids of the articles changed by log entries ``after`` < seq <= ``upto``."""
+        ...
+
+    def passages_of_articles(self, article_ids: Sequence[str]) -> Iterator[Page]:
+        """Every passage of these articles, with metadata and text."""
+        ...
+
+    def articles_by_id(self, article_ids: Sequence[str]) -> Iterator[Page]:
+        """These article records (those that exist), with metadata and full text."""
+        ...
+
+    def replaced(self) -> bool:
+        """True when what this handle reads was dropped or replaced (a rebuild)."""
+        ...
+
+    def reopened(self) -> PassageStore:
+        """Fresh handles on the store as it is now (other processes' writes included)."""
+        ...
+

@@ -411,6 +411,20 @@ class ArticleIndex:
                             "articles": json.dumps(ids[start : start + _IDS_PER_CHANGE])}],
             )
 
+    def replaced(self) -> bool:
+        """True when the collection this handle reads was dropped or replaced."""
+        try:
+            current = self.client.get_collection(self.settings.collection)
+        except Exception:
+            return True
+        return bool(current.id != self.passages.id)
+
+    def reopened(self) -> ArticleIndex:
+        """Fresh handles; embedded, a fresh Chroma system (see forget_local_client)."""
+        if not self.settings.chroma_host:
+            forget_local_client(self.settings.index_dir)
+        return ArticleIndex(self.settings, self.embeddings, create=False)
+
     def log_uncommitted(self) -> bool:
         """True when a run was killed after logging changes it never committed."""
         return self._log_tail() > self.log_position()[1]

@@ -38,7 +38,7 @@ from rag.indexing.keyword import (
     build_in_memory,
 )
 from rag.indexing.loaders import normalise_date
-from rag.indexing.store import ArticleIndex, date_number, forget_local_client
+from rag.indexing.store import ArticleIndex, date_number
 
 # How often a reader asks Chroma whether another process changed the index: new
 # articles are searchable this long (plus the update of the keyword index) after an
@@ -307,8 +307,10 @@ class SearchEngine:
             if time.monotonic() - self._checked_at < _REVISION_CHECK_S:
                 return
             revision = self.index.revision
-            if revision != self._revision or not self._same_collection():
-                self._reopen()
+            if revision != self._revision or self.index.replaced():
+                # A rebuild replaced the collections, or (embedded) another process
+                # wrote vectors this process's Chroma does not see until reloaded.
+                self.index = self.index.reopened()
                 self._revision = revision
             if self._keyword is not None:
                 self._follow_keyword()
@@ -334,20 +336,6 @@ class SearchEngine:
             if self._keyword is None or self._keyword.data:  # a read-only folder
                 self._keyword = build_in_memory(self.index)
                 self._keyword.position = head.key
-
-    def _same_collection(self) -> bool:
-        """False when the collection this engine reads was dropped or replaced."""
-        try:
-            current = self.index.client.get_collection(self.settings.collection)
-        except Exception:
-            return False
-        return bool(current.id == self.index.passages.id)
-
-    def _reopen(self) -> None:
-        """Fresh Chroma handles on the index as it is now."""
-        if not self.settings.chroma_host:
-            forget_local_client(self.settings.index_dir)
-        self.index = ArticleIndex(self.settings, self.embeddings, create=False)
 
     # --- the search ------------------------------------------------------------
     def search(

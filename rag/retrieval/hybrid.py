@@ -260,7 +260,8 @@ class SearchEngine:
 
     def library(self) -> Library:
         """The outlets, article ids and dates of the indexed articles (per revision)."""
-        revision = self.index.revision
+        self.follow()  # the handles and revision as of now (another process may write)
+        revision = self._revision
         cached = self._library
         if cached is not None and cached[0] == revision:
             return cached[1]

@@ -45,7 +45,7 @@ def news_settings(tmp_path: Path, hashing_settings: Settings) -> Settings:
                   "expansion will cost 900 million euros.",
                   source="Harbour Gazette", date="2025-06-02")
     assert ingest([folder], hashing_settings).ok
-    return hashing_settings
+    return hashing_settings.model_copy(update={"window_mode": "filter"})
 
 
 def _ask(settings: Settings, question: str, as_of: str) -> Answer:
@@ -145,7 +145,7 @@ def test_bad_as_of_is_a_clear_error(news_settings: Settings) -> None:
 
 def test_cli_as_of(news_settings: Settings) -> None:
     runner = CliRunner()
-    env = {"RAG_EMBEDDING_MODEL": "hashing"}
+    env = {"RAG_EMBEDDING_MODEL": "hashing", "RAG_WINDOW_MODE": "filter"}
     index = str(news_settings.index_dir)
     result = runner.invoke(
         app, ["ask", "How did the port strike end this week?", "--as-of", "2026-02-27",

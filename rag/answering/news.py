@@ -54,11 +54,11 @@ def search(
     timings: dict[str, float] | None = None,
 ) -> list[Document]:
     """Retrieval for a question with (or without) a date window: kept to the window
-    (``window_mode`` filter; a 'latest' window that holds nothing falls back to all
-    dates) or favouring it (boost)."""
+    (``window_mode`` filter, and always for 'What happened this week?'; a 'latest' window
+    that holds nothing falls back to all dates) or favouring it (boost)."""
     if window is None:
         return engine.search(query, k, filters, timings, as_of=as_of)
-    if engine.settings.window_mode == "boost":
+    if engine.settings.window_mode == "boost" and not wants_digest(query):
         return engine.search(
             query, k, filters, timings, as_of=as_of, window=(window.start, window.end)
         )

@@ -34,8 +34,10 @@ def turn(previous: str, answer: str, question: str) -> str:
 
 
 def test_ellipsis_takes_the_previous_question_with_the_new_question_word() -> None:
+    # Issue 13's own example: the place answered stays in the question ("that" is the
+    # meeting in Ashgabat).
     assert turn("Where did Putin and Pezeshkian meet?", "In Ashgabat. [1]",
-                "When was that?") == "When did Putin and Pezeshkian meet?"
+                "When was that?") == "When did Putin and Pezeshkian meet in Ashgabat?"
     assert turn("Does Russia deliver Su-35s to Iran?", "Moscow refrains from it. [1]",
                 "Why not?") == "Why doesn't Russia deliver Su-35s to Iran?"
     assert turn("What was the main topic of the Putin–Pezeshkian meeting?", "Tensions. [1]",
@@ -79,3 +81,60 @@ def test_pronouns_get_a_referent_of_their_kind() -> None:
                      "What does it depend on?")
     assert rewritten == "What does the outlook for Iran-Russia relations depend on?"
     assert "(" not in rewritten  # never the previous question glued on
+
+
+def test_the_previous_question_is_read_as_it_was_understood() -> None:
+    history = [("human", "Who is Iran's foreign minister?"),
+               ("ai", "Iranian Foreign Minister Abbas Araghchi reported to EU officials. [1]"),
+               ("human", "Who criticized him?"),
+               ("ai", "He was criticized by conservative journalist Fereshteh Sadeghi. [1]")]
+    assert condense_question("Why?", history) == (
+        "Why did Fereshteh Sadeghi criticize Abbas Araghchi?")
+
+
+def test_referents_by_role_and_from_the_answer() -> None:
+    # "Who did X ...?": X is the one the question was about, not the one answered.
+    assert turn("Who did Araghchi report to on military cooperation with Russia?",
+                "Araghchi reported to EU officials, only to be criticized by journalist "
+                "Fereshteh Sadeghi. [1]",
+                "Who criticized him?") == "Who criticized Araghchi?"
+    # Two people pronouns: the one answered and the one asked about.
+    assert turn("Who criticized Abbas Araghchi?",
+                "Conservative journalist Fereshteh Sadeghi criticized him. [1]",
+                "Why did she criticize him?") == (
+        "Why did Fereshteh Sadeghi criticize Abbas Araghchi?")
+    # "that" is the claim that answered a "what" subject question.
+    assert turn("What could reduce Iran's dependence on Russia?",
+                "A shift in Washington's approach could offer Iran alternatives, reducing "
+                "its dependence on Russia. [1]",
+                "What else would that change?") == (
+        "What else would a shift in Washington's approach change?")
+    # "they": the people the answer joins, not one named further on.
+    assert turn("Who met in Ashgabat?",
+                "Russian President Vladimir Putin and Iranian President Massoud Pezeshkian, "
+                "who succeeded Ebrahim Raisi. [1]",
+                "What did they discuss?") == (
+        "What did Vladimir Putin and Massoud Pezeshkian discuss?")
+    # The subject keeps its names: "the meeting between Putin and Pezeshkian".
+    assert turn("Why did the meeting between Putin and Pezeshkian draw attention?",
+                "Pezeshkian's reformist stance. [1]", "Where did it take place?") == (
+        "Where did the meeting between Putin and Pezeshkian take place?")
+
+
+@pytest.mark.parametrize(
+    ("previous", "expected"),
+    [("How many residents were evacuated near the volcano?", "the volcano"),
+     ("By how much did the malaria vaccine cut infections?", "the malaria vaccine"),
+     ("Why did farmers sell cattle in the drought?", "farmers")],
+)
+def test_tell_me_more_about_it_names_the_thing(previous: str, expected: str) -> None:
+    assert turn(previous, "Something happened. [1]", "Tell me more about it.") == (
+        f"Tell me more about {expected}.")
+
+
+def test_what_about_takes_the_place_of_the_subject_or_the_object() -> None:
+    assert turn("What are EU leaders focused on?", "Sanctions. [1]",
+                "What about the US presidential candidates?") == (
+        "What are the US presidential candidates focused on?")
+    assert turn("Which Gulf ally does Moscow avoid upsetting?", "Saudi Arabia. [1]",
+                "What about Israel?") == "Does Moscow avoid upsetting Israel?"

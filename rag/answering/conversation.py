@@ -31,6 +31,8 @@ from rag.core.text import content_terms
 
 #: How the grounded answerer's abstention opens (rag.answering.grounded.abstention).
 ABSTENTION_OPENING = "The indexed articles don't say."
+#: How many turns before a question can still be referred to by it.
+_IN_VIEW = 6
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs", "this", "that"}
 _WH = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
@@ -98,13 +100,18 @@ _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|itself|themselves
 # "that"/"this" standing for what was just said: "When was that?", "Why is that so?"
 _THAT = re.compile(
     r"(?:\b(?:was|is|did|does|do|about|after|before|of|for|by|cause[sd]?|mean|happen)\s+"
-    r"(?:that|this)\b(?!\s+(?!happen|mean|so\b)[a-z]{3,}))|(?:\b(?:that|this)\s*[?.!]*\s*$)",
+    r"(?:that|this)\b(?!\s+(?!happen|mean|so\b)[a-z]{3,}))|(?:\b(?:that|this)\s*[?.!]*\s*$)"
+    # "What else would that change?": after an auxiliary, one word before the end
+    r"|(?:\b(?:would|will|could|can|should|might|may|did|does|do)\s+(?:that|this)"
+    r"(?=\s+[a-z]+\s*[?.!]*\s*$))",
     re.I,
 )
 _THERE = re.compile(
     r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be)\b)",
     re.I,
 )
+_PREPOSITIONS_RE = ("about", "in", "on", "at", "to", "for", "with", "from", "of", "by",
+                    "against", "over", "near", "into")
 _ELLIPSIS_LEAD = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about)\b\s*"
                             r"(?P<rest>.*?)\s*[?.!]*\s*$", re.I)
 _BARE_WH = re.compile(
@@ -117,12 +124,16 @@ _BARE_WH = re.compile(
 
 def condense_question(question: str, history: Sequence[Turn]) -> str:
     """A standalone form of ``question`` built from the history, without an LLM."""
-    previous_questions = [text for role, text in history if role == "human"]
-    if not previous_questions or not depends_on_history(question):
+    asked = [i for i, (role, _) in enumerate(history) if role == "human"]
+    if not asked or not depends_on_history(question):
         return question
-    previous = previous_questions[-1].strip()
+    last = asked[-1]
+    # The previous question as it was understood: "Why?" after "Who criticized him?"
+    # needs "him" resolved first (bounded: only the turns still in view).
+    earlier = list(history[max(0, last - _IN_VIEW) : last])
+    previous = condense_question(history[last][1].strip(), earlier)
     previous_answer = strip_citations(
-        next((text for role, text in reversed(history) if role == "ai"), "")
+        next((text for role, text in history[last + 1 :] if role == "ai"), "")
     )
     if previous_answer.startswith(ABSTENTION_OPENING):
         previous_answer = ""  # an abstention names nothing the follow-up can refer to
@@ -169,6 +180,7 @@ def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
             ):
                 tail = tail.rsplit(" of ", 1)[1]
             tail = _drop_dangling(tail)
+            tail = _with_answered(tail, match.group(0), wh, answer)
         elif answer:
             # "Who criticized him?" answered "Fereshteh Sadeghi" + "Why?" -> "Why did
             # Fereshteh Sadeghi criticize him?"
@@ -184,6 +196,21 @@ def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
     if negate:
         aux = _NEGATIVE.get(aux.lower(), aux + " not")
     return f"{wh.capitalize()} {aux.lower()} {tail}?"
+
+
+def _with_answered(tail: str, old_wh: str, wh: str, answer: str) -> str:
+    """The previous answer put where its question word stood: "Where did Putin and
+    Pezeshkian meet?" answered "Ashgabat" + "When was that?" -> "When did Putin and
+    Pezeshkian meet in Ashgabat?" (only a place or date answering "where"/"when")."""
+    old = old_wh.strip().split()[-1].lower()
+    if not answer or old == wh.lower() or old not in ("where", "when"):
+        return tail
+    if answer.lower() in tail.lower():
+        return tail
+    if old == "where":
+        return f"{tail} in {answer}"
+    day = re.search(r"\d", answer) and not re.fullmatch(r"\d{4}", answer.strip())
+    return f"{tail} {'on' if day else 'in'} {answer}"
 
 
 def _drop_dangling(tail: str) -> str:
@@ -250,13 +277,26 @@ def _fill_slot(previous: str, new: str) -> str:
             old_span = same[0]
             return f"{body[: old_span.start]}{new}{body[old_span.end:]}?"
     subject = _subject_before_verb(body)
-    if subject and not new_spans:
+    whole_span = bool(new_spans) and len(new_spans[0].text) >= len(new) - 1
+    if subject and not whole_span:
+        # "What are EU leaders focused on?" + "What about the US presidential candidates?"
         start = body.find(subject)
         return f"{body[:start]}{new}{body[start + len(subject):]}?"
+    gap = _OBJECT_GAP.match(body)
+    if gap:
+        # "Which Gulf ally does Moscow avoid upsetting?" + "What about Israel?" -> "Does
+        # Moscow avoid upsetting Israel?": the new name where the question word's object was
+        return f"{gap.group('aux').capitalize()} {gap.group('rest')} {new}?"
     topic = _topic(body)
     if topic and topic.lower() not in new.lower():
         return f"What about {new} and {topic}?"
     return ""
+
+
+_OBJECT_GAP = re.compile(
+    r"(?i)^\s*(?:which|what)(?:\s+[\w’'-]+){0,3}?\s+(?P<aux>does|do|did)\s+"
+    r"(?P<rest>.+\s(?!(?:" + "|".join(_PREPOSITIONS_RE) + r")\b)[a-z]+)\s*$"
+)
 
 
 def _topic(question: str) -> str:
@@ -278,6 +318,12 @@ def _resolve_pronouns(question: str, previous: str, previous_answer: str) -> str
         referent = _person_referent(previous, previous_answer)
         if referent:
             out = _substitute(out, person, referent)
+            second = _PERSON_PRONOUN.search(out, person.start() + len(referent))
+            other = next((p for p in _people(previous, loose=True)
+                          if p not in referent and referent not in p), "")
+            if second and other:
+                # "Who criticized Abbas Araghchi?" + "Why did she criticize him?"
+                out = _substitute(out, second, other)
     there = _THERE.search(out)
     if there:
         place = _place_referent(previous, previous_answer)
@@ -300,7 +346,14 @@ def _resolve_pronouns(question: str, previous: str, previous_answer: str) -> str
 
 
 def _person_referent(previous: str, previous_answer: str) -> str:
+    """The person "he/she" stands for. After "Who is X?" or "Who criticized X?" it is the
+    person answered; after "Who did X meet?" (X the subject) it is X, the one the question
+    was about; else the person the previous question or answer names."""
     asked_who = previous.lower().lstrip().startswith(("who", "whom", "whose"))
+    if asked_who and _DO_SUPPORT.match(previous):
+        asked_about = _subject_before_verb(previous)
+        if _could_be_person(asked_about):
+            return asked_about
     if asked_who:
         subject = _SUBJECT.match(previous)
         described = subject.group("subject") if subject else previous
@@ -311,7 +364,7 @@ def _person_referent(previous: str, previous_answer: str) -> str:
     if in_question and not asked_who:
         return in_question[0]
     described = _subject_before_verb(previous)
-    if described and not asked_who:
+    if _could_be_person(described) and not asked_who:
         return described  # "What did the finance minister say?" + "What will he raise?"
     in_answer = _people(previous_answer)
     if in_answer:
@@ -324,6 +377,19 @@ def _person_referent(previous: str, previous_answer: str) -> str:
         if subject:
             return subject.group("subject").strip()
     return ""
+
+
+def _could_be_person(subject: str) -> bool:
+    """Not a place or organisation by name ("Russia" is not "he")."""
+    if not subject:
+        return False
+    found = spans.extract(subject)
+    whole = [x for x in found if x.start == 0 and x.end >= len(subject.rstrip())]
+    return not any(x.type in _NOT_PERSON for x in whole)
+
+
+_NOT_PERSON = {spans.SpanType.COUNTRY, spans.SpanType.CITY, spans.SpanType.PLACE,
+               spans.SpanType.ORGANISATION}
 
 
 def _people(text: str, loose: bool = False) -> list[str]:
@@ -351,6 +417,17 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
         answered = _answer_span(previous, previous_answer)
         if answered:
             return answered
+    if pronoun in ("they", "them", "their", "theirs"):
+        people = _answered_people(previous, previous_answer)
+        if people:
+            return people  # "Who met in Ashgabat?" + "What did they discuss?"
+        who = re.match(r"(?i)^\s*who\s+(?!(?:is|are|was|were|did|does|do|has|have)\b)(.+?)"
+                       r"\s*[?.!]*\s*$", previous)
+        if who:
+            return f"the people who {who.group(1)}"
+    claim = _answered_subject(previous, previous_answer)
+    if claim:
+        return claim
     before_verb = _subject_before_verb(previous)
     if before_verb:
         return before_verb
@@ -363,8 +440,58 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
     return ""
 
 
+def _answered_people(previous: str, previous_answer: str) -> str:
+    """The people a "who" question was answered with, joined: "Putin and Pezeshkian"."""
+    if not previous.lower().lstrip().startswith(("who", "whom")):
+        return ""
+    people = [x for x in spans.extract(previous_answer) if x.type == spans.SpanType.PERSON
+              and not spans.named_in_question(previous, x.text)]
+    # Only names the answer joins with "and" ("Putin and Iranian President Massoud
+    # Pezeshkian"), not one named further on ("..., Ebrahim Raisi").
+    for i, first in enumerate(people):
+        group = [first]
+        for after in people[i + 1 :]:
+            between = previous_answer[group[-1].end : after.start]
+            if " and " not in f" {between} " or "," in between or len(between.split()) > 5:
+                break
+            group.append(after)
+        if len(group) >= 2:
+            return " and ".join(x.text for x in group)
+    return ""
+
+
+_SUBJECT_QUESTION = re.compile(
+    r"^\s*what\s+(?:(?:could|would|will|can|might|may|should)\s+)?(?P<verb>[a-z]+)\b",
+    re.I,
+)
+_CLAUSE_AUX = re.compile(
+    r"\s(?:could|would|will|can|might|may|should|has|have|had|is|are|was|were)\s", re.I
+)
+
+
+def _answered_subject(previous: str, previous_answer: str) -> str:
+    """What answered a question whose "what" was the subject ("What could reduce Iran's
+    dependence?" answered "A shift in Washington's approach could offer ... reducing its
+    dependence"): the subject of the answer's sentence holding the question's verb."""
+    match = _SUBJECT_QUESTION.match(previous)
+    if not match or match.group("verb").lower() in _AUX_WORDS | {"do", "did", "does"}:
+        return ""
+    verb = content_terms(match.group("verb"))
+    if not verb:
+        return ""
+    for sentence in re.split(r"(?<=[.!?])\s+", previous_answer):
+        if not any(_same_term(verb[0], t) for t in content_terms(sentence)):
+            continue
+        aux = _CLAUSE_AUX.search(sentence)
+        subject = sentence[: aux.start()].strip() if aux else ""
+        if subject and len(subject.split()) <= 8 and "," not in subject:
+            return subject[0].lower() + subject[1:] if subject.split()[0].lower() in (
+                _DETERMINERS) else subject
+    return ""
+
+
 _OBJECT = re.compile(
-    r"\b(?:about|of|on|at|in|for|to)\s+(?P<subject>(?:the\s+)?[\w’'–-]+(?:\s+[\w’'–-]+){0,3})"
+    r"\b(?:about|of|on|at|in|for|to|near|over|against|with|from|by)\s+(?P<subject>(?:the\s+)?[\w’'–-]+(?:\s+[\w’'–-]+){0,3})"
     r"\s*[?.!]*\s*$",
     re.I,
 )
@@ -381,29 +508,127 @@ def _replace(question: str, span: tuple[int, int], pronoun: str, referent: str) 
 
 
 _AUX = re.compile(
-    r"^\s*(?:who|when|where|why|how|(?:what|which)(?:\s+[\w’'-]+){0,3}?)\s+"
+    r"^\s*(?:(?:by|in|on|at|for|with|from|to)\s+)?(?:who|when|where|why|"
+    r"how(?:\s+(?:many|much|long|often|far)(?:\s+[\w’'-]+)??)?|"
+    r"(?:what|which)(?:\s+[\w’'-]+){0,3}?)\s+"
     r"(?P<aux>did|does|do|has|have|had|will|would|can|could|should|is|was|are|were)\s+"
     r"(?P<rest>.+?)\s*[?.!]*\s*$",
     re.I,
 )
+_DO_SUPPORT = re.compile(
+    r"^\s*(?:who|whom|what|which)\s+(?:did|does|do|has|have|had|will|would|can|could)\s+",
+    re.I,
+)
 _PREPOSITIONS = {"about", "in", "on", "at", "to", "for", "with", "from", "after", "before",
-                 "during", "over", "against", "toward", "towards", "by"}
+                 "during", "over", "against", "toward", "towards", "by", "between", "of",
+                 "near", "into", "under", "without", "since"}
+_DETERMINERS = {"the", "a", "an", "this", "that", "these", "those", "its", "his", "her",
+                "their", "our", "your", "my"}
+#: English irregular past participles (a closed class): "Where was the forum held?".
+_IRREGULAR_PARTICIPLES = {
+    "held", "made", "built", "done", "seen", "taken", "given", "known", "told", "found",
+    "kept", "left", "met", "paid", "put", "run", "said", "sent", "set", "shown", "sold",
+    "spent", "won", "brought", "bought", "caught", "taught", "thought", "fought", "chosen",
+    "driven", "written", "spoken", "broken", "stolen", "hit", "hurt", "cut", "shut", "led",
+    "fed", "read", "lost", "struck", "hung", "begun", "drawn", "grown", "thrown", "born",
+}
 
 
 def _subject_before_verb(question: str) -> str:
-    """'What did the finance minister say about X?' -> 'the finance minister'."""
+    """The subject of a question with an auxiliary, without a part-of-speech tagger:
+    'What did the finance minister say about X?' -> 'the finance minister'; 'Why did the
+    meeting between Putin and Pezeshkian draw attention?' -> 'the meeting between Putin
+    and Pezeshkian'; 'What did Russia warn Israel against?' -> 'Russia'; 'Where was the
+    forum held?' -> 'the forum'; 'When was the Ashgabat forum?' -> 'the Ashgabat forum'."""
     match = _AUX.match(question)
     if not match:
         return ""
     words = match.group("rest").split()
-    stop = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS), len(words))
-    copula = match.group("aux").lower() in ("is", "was", "are", "were")
-    if copula and stop < len(words) and not re.search(r"(?:ed|ing|en)$", words[stop - 1]):
-        return ""  # "What is the outlook for X?": no verb; the subject is the whole phrase
-    subject = words[: stop - 1]  # the word before the preposition (or the end) is the verb
-    if not subject or subject[0].lower() in _PERSON_PRONOUNS | _THING_PRONOUNS:
+    if not words or words[0].lower() in _PERSON_PRONOUNS | _THING_PRONOUNS - {"this", "that"}:
         return ""
-    return " ".join(subject)
+    if match.group("aux").lower() in ("is", "was", "are", "were"):
+        return _copula_subject(words)
+    return " ".join(words[: _verb_index(words)])
+
+
+def _copula_subject(words: list[str]) -> str:
+    """After "is/was": the words before a participle ("the forum held"), else all of the
+    noun phrase before a preposition ("the outlook for X" stays whole: no verb in it)."""
+    for i, word in enumerate(words):
+        bare = word.lower().strip("’'")
+        if word[:1].islower() and (
+            bare in _IRREGULAR_PARTICIPLES or re.search(r"(?:ed|ing)$", bare)
+        ):
+            return " ".join(words[:i])  # empty when the question word was the subject
+    return " ".join(words)
+
+
+def _verb_index(words: list[str]) -> int:
+    """Where the verb stands after "did/does/will <subject>": past a run of names (with
+    "and", "of", "'s"), past a preposition that leads to a name, else before the last
+    lowercase word of the run (or the one before it when that is a plural object)."""
+    i = 0
+    if _capitalised(words[0]) and not words[0].lower().endswith(("’s", "'s")):
+        while i < len(words) and (_capitalised(words[i]) or (
+            words[i].lower() in ("and", "of") and i + 1 < len(words)
+            and _capitalised(words[i + 1])
+        )):
+            i += 1
+        if i < len(words) and not _capitalised(words[i]) and not _plural_then_more(words, i):
+            return i  # "Russia warn Israel against": the name run is the subject
+        i = 0  # "Iranian hardliners want": the name qualifies a noun
+    run: list[int] = []
+    while i < len(words):
+        word = words[i].lower()
+        if word in _PREPOSITIONS:
+            follows = words[i + 1] if i + 1 < len(words) else ""
+            if run and _capitalised(follows):
+                # "the meeting between Putin and Pezeshkian draw": a name in the phrase
+                i += 1
+                while i < len(words) and (_capitalised(words[i]) or (
+                    words[i].lower() == "and" and i + 1 < len(words)
+                    and _capitalised(words[i + 1]))):
+                    i += 1
+                if i < len(words) and words[i].lower() not in _PREPOSITIONS:
+                    if not _noun_after_name(words, i):
+                        return i
+                    i = run[-1] + 1  # "report to EU officials": the name leads a noun
+                    break
+                continue
+            break
+        run.append(i)
+        i += 1
+    if not run:
+        return 0
+    verb = run[-1]
+    last = words[verb].lower()
+    if len(run) >= 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        verb = run[-2]  # "the malaria vaccine cut infections": a plural object
+    if words[run[0]].lower() not in _DETERMINERS and len(run) >= 3:
+        first = words[run[0]]
+        if first.islower() and first.endswith("s") and not first.endswith(("ss", "’s", "'s")):
+            verb = run[1]  # "farmers sell cattle": a bare plural subject
+    return verb
+
+
+def _plural_then_more(words: list[str], i: int) -> bool:
+    """A plural noun with a word after it ("hardliners want"), not a verb ("warn")."""
+    word = words[i].lower()
+    return (
+        i + 1 < len(words) and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+        and not _capitalised(words[i + 1]) and words[i + 1].lower() not in _PREPOSITIONS
+    )
+
+
+def _noun_after_name(words: list[str], i: int) -> bool:
+    """"EU officials on" / "EU officials": a plural noun the name qualifies, not a verb."""
+    word = words[i].lower()
+    last = i + 1 == len(words) or words[i + 1].lower() in _PREPOSITIONS
+    return last and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def _capitalised(word: str) -> bool:
+    return bool(word) and word[0].isupper()
 
 
 def _name_for(description: str, answer: str, question: str = "") -> str:
@@ -412,22 +637,34 @@ def _name_for(description: str, answer: str, question: str = "") -> str:
     president"); in a short answer that is just a name, that name."""
     wanted = content_terms(description)
     text = strip_citations(answer)
-    best, best_hits = "", 0
+    anchors = [m.start() for m in re.finditer(r"[\w’'-]+", text)
+               if any(_same_term(w, t) for w in wanted for t in content_terms(m.group()))]
+    best, best_key = "", (0, -1.0)
     for span in spans.extract(text):
         if span.type not in (spans.SpanType.PERSON, spans.SpanType.ENTITY):
             continue
         if question and spans.named_in_question(question, span.text):
             continue  # "Who succeeded Ebrahim Raisi?" is not answered by Raisi
         before = content_terms(text[max(0, span.start - 40) : span.end])
-        hits = sum(
-            any(w == b or (len(w) >= 4 and (b.startswith(w) or w.startswith(b))) for b in before)
-            for w in wanted
-        )
-        if hits > best_hits:
-            best, best_hits = span.text, hits
-        elif not best and (len(text.split()) <= 12 or span.type == spans.SpanType.PERSON):
-            best = span.text  # a short answer that is just the name
+        hits = sum(any(_same_term(w, b) for b in before) for w in wanted)
+        # Ties go to the name nearest the question's words ("Massoud Pezeshkian, who was
+        # elected after ... Ebrahim Raisi" for "Who succeeded Ebrahim Raisi?").
+        distance = min((abs(a - span.start) for a in anchors), default=len(text))
+        key = (hits, -float(distance))
+        if hits and key > best_key:
+            best, best_key = span.text, key
+        elif (
+            not best_key[0]
+            and (len(text.split()) <= 12 or span.type == spans.SpanType.PERSON)
+            and (not best or -float(distance) > best_key[1])
+        ):
+            best, best_key = span.text, (0, -float(distance))  # the name nearest
     return best
+
+
+def _same_term(a: str, b: str) -> bool:
+    """Two stems of one word ("iran" ~ "iranian")."""
+    return a == b or (len(a) >= 4 and (b.startswith(a) or a.startswith(b)))
 
 
 def _substitute(question: str, match: re.Match[str], referent: str) -> str:

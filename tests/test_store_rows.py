@@ -53,6 +53,25 @@ class Recording:
     def all_articles(self) -> Iterator[Page]:
         return self.inner.all_articles()
 
+    def log_position(self) -> tuple[str, int]:
+        return self.inner.log_position()
+
+    def changed_articles(self, after: int, upto: int) -> list[str]:
+        return self.inner.changed_articles(after, upto)
+
+    def passages_of_articles(self, article_ids: Sequence[str]) -> Iterator[Page]:
+        return self.inner.passages_of_articles(article_ids)
+
+    def articles_by_id(self, article_ids: Sequence[str]) -> Iterator[Page]:
+        return self.inner.articles_by_id(article_ids)
+
+    def replaced(self) -> bool:
+        return self.inner.replaced()
+
+    def reopened(self) -> Recording:
+        self.calls.append("reopened")
+        return Recording(self.inner.reopened())
+
 
 def test_an_injected_store_is_the_one_searched(corpus: Path, hashing_settings: Settings) -> None:
     ingest([corpus], hashing_settings)

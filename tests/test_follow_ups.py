@@ -138,3 +138,14 @@ def test_what_about_takes_the_place_of_the_subject_or_the_object() -> None:
         "What are the US presidential candidates focused on?")
     assert turn("Which Gulf ally does Moscow avoid upsetting?", "Saudi Arabia. [1]",
                 "What about Israel?") == "Does Moscow avoid upsetting Israel?"
+
+
+def test_role_words_are_an_owners_role_only() -> None:
+    from rag.answering.conversation import role_words
+
+    assert role_words("What did Iran's supreme leader say about the election?") == [
+        "supreme", "leader"]
+    for question in ("What does the outlook for Iran-Russia relations depend on?",
+                     "What could change the course of Iran-Russia relations?",
+                     "Who did Araghchi report to?", "What did the finance minister say?"):
+        assert role_words(question) == []

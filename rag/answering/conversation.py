@@ -551,6 +551,21 @@ def _subject_before_verb(question: str) -> str:
     return " ".join(words[: _verb_index(words)])
 
 
+def role_words(question: str) -> list[str]:
+    """The words describing whom a question asks about when it names a role, not a
+    person: "What did Iran's supreme leader say?" -> ["supreme", "leader"] (the
+    answerer abstains when the passages never use one of them: they are about someone
+    else). Only questions with "did/does/will ..." and an owner's role ("X's <role>")."""
+    if not _DO_SUPPORT.match(question) or question.lower().lstrip().startswith("who"):
+        return []
+    subject = _subject_before_verb(question)
+    owner = re.match(r"^(?:the\s+)?[\w-]+(?:\s+[\w-]+)?[’']s\s+(?P<role>.+)$", subject)
+    if not owner:
+        return []  # only "X's <role>": "the outlook for ..." describes no one
+    return [w for w in re.findall(r"[\w-]+(?![\w’'])", owner.group("role"))
+            if w.islower() and w not in _DETERMINERS and len(w) >= 5]
+
+
 def _copula_subject(words: list[str]) -> str:
     """After "is/was": the words before a participle ("the forum held"), else all of the
     noun phrase before a preposition ("the outlook for X" stays whole: no verb in it)."""

@@ -21,7 +21,7 @@ from langchain_core.documents import Document
 
 from rag.answering import spans
 from rag.answering.base import Answerer, Turn, Writing, cite
-from rag.answering.conversation import ABSTENTION_OPENING
+from rag.answering.conversation import ABSTENTION_OPENING, role_words
 from rag.answering.instructions import instruction_spans
 from rag.core.citations import defuse_markers, marker
 from rag.core.schema import Answer, AnswerSentence, Citation, ShortAnswer
@@ -370,9 +370,11 @@ def _names_missing(question: str, passages: Sequence[Document]) -> bool:
         s.text for s in spans.extract(question)
         if spans.family(s.type) == "name" and s.start > 0 and len(s.text) >= 4
     ]
+    text = " ".join(p.page_content for p in passages).lower()
+    if any(not _mentioned(w, text) for w in role_words(question)):
+        return True  # "Iran's supreme leader" in passages that never say "supreme"
     if not names:
         return False
-    text = " ".join(p.page_content for p in passages).lower()
     return not any(_mentioned(name, text) for name in names)
 
 

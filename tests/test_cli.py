@@ -6,8 +6,10 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from rag.app.cli import app
@@ -128,3 +130,28 @@ def test_chat_wraps_at_word_boundaries_and_shows_the_rewritten_question(
     assert len(narrow.stdout.splitlines()) > len(wide.stdout.splitlines())
     # Wrapping only moved line breaks between words: the same words in the same order.
     assert narrow.stdout.split() == wide.stdout.split()
+
+
+def _commands(group: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+    """(argv path, command) of every leaf command under a Typer group."""
+    found: list[tuple[list[str], Any]] = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found += _commands(command, [*path, name])
+        else:
+            found.append(([*path, name], command))
+    return found
+
+
+def test_every_option_help_is_shown_whole() -> None:
+    """Rich markup eats text in square brackets: every word of every help text must show."""
+    commands = _commands(typer.main.get_command(app), [])
+    assert len(commands) >= 5
+    for path, command in commands:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        shown = " ".join(result.output.replace("│", " ").split())
+        for param in command.params:
+            text = getattr(param, "help", None) or ""
+            for word in text.split():
+                assert word in shown, (path, param.name, word)

@@ -62,7 +62,7 @@ def run(
         int | None,
         typer.Option(
             "--date-window",
-            help="Filter each case to [question_date - DAYS, question_date] (off by default).",
+            help="Filter each case to the DAYS days up to its question_date (off by default).",
         ),
     ] = None,
     judge: Annotated[

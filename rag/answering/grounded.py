@@ -10,6 +10,7 @@ something loosely related. It never writes a word of its own beyond that abstent
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -185,12 +186,12 @@ class GroundedAnswerer(Answerer):
             return _Choice([])
         q_terms = set(content_terms(question))
         expected = spans.expected_type(question)
-        shortlist = _shortlist(
-            candidates, content_terms(question), self.candidates
-        )
+        terms = content_terms(question)
+        weights = _term_weights(terms, [c.terms for c in candidates])
+        shortlist = _shortlist(candidates, terms, self.candidates, weights)
         for sentence in shortlist:
             sentence.shortlisted = True
-        self._score(question, q_terms, shortlist)
+        self._score(question, shortlist, weights)
         _type_sentences(question, expected, candidates)
         for sentence in shortlist:
             sentence.score += _typed_bonus(expected, sentence)
@@ -200,7 +201,7 @@ class GroundedAnswerer(Answerer):
         best = ranked[0]
         if not self._answers(best, q_terms):
             return _Choice([])
-        groups = _vote(question, expected, candidates, shortlist)
+        groups = _vote(question, expected, candidates, shortlist, weights)
         short, short_sentence = None, None
         if groups and groups[0].confidence >= self.short_answer_confidence:
             short = groups[0]
@@ -251,7 +252,9 @@ class GroundedAnswerer(Answerer):
             return False
         return all(_similarity(sentence, c) < 0.85 for c in chosen)
 
-    def _score(self, question: str, q_terms: set[str], candidates: list[_Sentence]) -> None:
+    def _score(
+        self, question: str, candidates: list[_Sentence], weights: dict[str, float]
+    ) -> None:
         if self.embed_question is not None:
             q_vector = self.embed_question(question)
             vectors = [q_vector, *self._vectors([c.text for c in candidates])]
@@ -259,7 +262,7 @@ class GroundedAnswerer(Answerer):
             vectors = self._vectors([question] + [c.text for c in candidates])
             q_vector = vectors[0]
         why = bool(_WHY.search(question))
-        lexical = _overlaps(content_terms(question), [c.terms for c in candidates])
+        lexical = _overlaps(content_terms(question), [c.terms for c in candidates], weights)
         for candidate, vector, overlap in zip(candidates, vectors[1:], lexical, strict=True):
             candidate.vector = vector
             candidate.dense = float(vector @ q_vector)
@@ -300,9 +303,11 @@ class GroundedAnswerer(Answerer):
     def _embed(self, texts: list[str]) -> list[np.ndarray]:
         encode = getattr(self.embeddings, "encode", None)
         if encode is not None:
-            # Batches of 8 (cut from length order) were as fast as 32 here; 4 were
-            # faster but changed answers, as int8 quantizes activations per batch.
-            return list(np.asarray(encode(texts, batch_size=8), dtype=np.float32))
+            # One sentence per batch: int8 quantizes activations per batch, so a
+            # sentence's vector changed with the sentences batched beside it (cosine
+            # 0.98-0.99) and answers with the questions asked before. Unpadded single
+            # sentences cost no more than batches of 8 here.
+            return list(np.asarray(encode(texts, batch_size=1), dtype=np.float32))
         return [np.asarray(v, dtype=np.float32) for v in self.embeddings.embed_documents(texts)]
 
 
@@ -314,13 +319,19 @@ def _term_match(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short)
 
 
-def _overlaps(question_terms: list[str], sentences: Sequence[list[str]]) -> list[float]:
-    """For each sentence (its content terms): the share of question terms in it, plus a
-    bonus for adjacent pairs in order ("Iran's president" ~ "Iranian President ..."):
-    proximity beats scattered words."""
+def _overlaps(
+    question_terms: list[str], sentences: Sequence[list[str]],
+    weights: dict[str, float] | None = None,
+) -> list[float]:
+    """For each sentence (its content terms): the share of question terms in it (by
+    ``weights`` when given, see ``_term_weights``), plus a bonus for adjacent pairs in
+    order ("Iran's president" ~ "Iranian President ..."): proximity beats scattered
+    words."""
     if not question_terms:
         return [0.0] * len(sentences)
     unique = list(dict.fromkeys(question_terms))
+    weight = {q: (weights or {}).get(q, 1.0) for q in unique}
+    total = sum(weight.values()) or 1.0
     pairs = list(itertools.pairwise(question_terms))
     # Which question terms a sentence term matches, worked out once per distinct term:
     # the same stems recur across a question's candidate sentences.
@@ -334,13 +345,28 @@ def _overlaps(question_terms: list[str], sentences: Sequence[list[str]]) -> list
                 hit = matches[term] = [q for q in unique if _term_match(q, term)]
             for q in hit:
                 where[q].add(i)
-        coverage = sum(bool(positions) for positions in where.values()) / len(unique)
+        coverage = sum(weight[q] for q, positions in where.items() if positions) / total
         if not pairs:
             scores.append(coverage)
             continue
         adjacent = sum(any(i + 1 in where[b] for i in where[a]) for a, b in pairs)
         scores.append(0.75 * coverage + 0.25 * adjacent / len(pairs))
     return scores
+
+
+def _term_weights(question_terms: list[str], sentences: Sequence[list[str]]) -> dict[str, float]:
+    """How much each question term tells the read sentences apart (an idf over them):
+    "meeting", in every passage retrieval found, says little; "details", in one
+    sentence, says which one answers. A term no sentence holds keeps the weight of one
+    held by a single sentence, so it lowers every sentence alike."""
+    unique = list(dict.fromkeys(question_terms))
+    n = len(sentences)
+    df = dict.fromkeys(unique, 0)
+    for terms in sentences:
+        for q in unique:
+            if any(_term_match(q, t) for t in terms):
+                df[q] += 1
+    return {q: math.log(1.0 + (n + 0.5) / (max(1, df[q]) + 0.5)) for q in unique}
 
 
 def _continuation(
@@ -432,7 +458,7 @@ def _typed_bonus(expected: spans.ExpectedType, sentence: _Sentence) -> float:
 
 def _vote(
     question: str, expected: spans.ExpectedType, candidates: list[_Sentence],
-    shortlist: list[_Sentence],
+    shortlist: list[_Sentence], weights: dict[str, float],
 ) -> list[spans.SpanGroup]:
     """Typed spans of all sentences read, voted; a sentence that was not embedded is
     judged by its words, scaled to the embedded sentences' range."""
@@ -441,7 +467,8 @@ def _vote(
     floor = min((s.dense for s in shortlist), default=0.0)
     unscored = [s for s in candidates if s.spans and not s.shortlisted]
     for sentence, overlap in zip(
-        unscored, _overlaps(content_terms(question), [s.terms for s in unscored]), strict=True
+        unscored, _overlaps(content_terms(question), [s.terms for s in unscored], weights),
+        strict=True,
     ):
         sentence.lexical = overlap
     fit: dict[tuple[str, int], float] = {}
@@ -511,14 +538,15 @@ def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
 
 
 def _shortlist(
-    candidates: list[_Sentence], question_terms: list[str], size: int
+    candidates: list[_Sentence], question_terms: list[str], size: int,
+    weights: dict[str, float],
 ) -> list[_Sentence]:
     """Embedding every sentence of every passage is the answerer's main cost: keep the
     sentences sharing most words with the question (and their neighbours, which may
     carry the reason or the place), earlier passages first on ties."""
     if len(candidates) <= size:
         return candidates
-    overlap = _overlaps(question_terms, [c.terms for c in candidates])
+    overlap = _overlaps(question_terms, [c.terms for c in candidates], weights)
     order = sorted(
         range(len(candidates)), key=lambda i: (-overlap[i], candidates[i].passage_rank, i)
     )

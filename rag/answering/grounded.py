@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.answering import spans
+from rag.answering import roles, spans
 from rag.answering.base import Answerer, Turn, Writing, cite
 from rag.answering.conversation import ABSTENTION_OPENING, role_words
 from rag.answering.instructions import instruction_spans
@@ -60,6 +60,7 @@ class _Sentence:
     shortlisted: bool = False
     spans: list[spans.Candidate] = field(default_factory=list)  # typed, of the expected type
     typed: float = 0.0  # the best expected-type weight among its spans (0: none)
+    typed_near: float = 0.0  # the same, scaled by the question's words around the span
 
 
 @dataclass
@@ -188,13 +189,19 @@ class GroundedAnswerer(Answerer):
         expected = spans.expected_type(question)
         terms = content_terms(question)
         weights = _term_weights(terms, [c.terms for c in candidates])
-        shortlist = _shortlist(candidates, terms, self.candidates, weights)
+        _type_sentences(question, expected, candidates, weights)
+        holders = _role_holders(question, expected, candidates)
+        if holders is not None and not holders:
+            return _Choice([])  # nobody read holds the role the question asks about
+        holders = holders or {}
+        shortlist = _shortlist(candidates, terms, self.candidates, weights,
+                               also={i for i, fit in holders.items() if fit >= 1.0})
         for sentence in shortlist:
             sentence.shortlisted = True
         self._score(question, shortlist, weights)
-        _type_sentences(question, expected, candidates)
         for sentence in shortlist:
             sentence.score += _typed_bonus(expected, sentence)
+            sentence.score += 0.2 * holders.get(sentence.order, 0.0)
             if sentence.text.rstrip(" \"'”’)").endswith("?"):
                 sentence.score -= 0.25  # a question in the article asks; it does not answer
         ranked = sorted(shortlist, key=lambda s: s.score, reverse=True)
@@ -223,8 +230,7 @@ class GroundedAnswerer(Answerer):
             context = _continuation(q_terms, best, candidates, chosen)
         if context is not None:
             chosen.append(context)
-        # Read in the order the articles tell it.
-        return _Choice(sorted(chosen, key=lambda s: s.order), short, short_sentence)
+        return _Choice(_answer_order(chosen, best), short, short_sentence)
 
     def _answers(self, best: _Sentence, q_terms: set[str]) -> bool:
         """Abstain unless the best sentence is close to the question in meaning or words."""
@@ -432,9 +438,11 @@ def _typed_neighbour(
 
 
 def _type_sentences(
-    question: str, expected: spans.ExpectedType, candidates: list[_Sentence]
+    question: str, expected: spans.ExpectedType, candidates: list[_Sentence],
+    weights: dict[str, float],
 ) -> None:
-    """Give every sentence its spans of the expected type not named by the question."""
+    """Give every sentence its spans of the expected type not named by the question,
+    and how closely the question's words surround the best of them."""
     if not expected.wants_span:
         return
     for sentence in candidates:
@@ -446,6 +454,58 @@ def _type_sentences(
             if expected.weight(c.type) > 0 and not spans.named_in_question(question, c)
         ]
         sentence.typed = max((expected.weight(c.type) for c in sentence.spans), default=0.0)
+        sentence.typed_near = max(
+            (expected.weight(c.type) * (0.3 + 0.7 * _surrounded(c, weights))
+             for c in sentence.spans),
+            default=0.0,
+        )
+
+
+def _answer_order(chosen: list[_Sentence], best: _Sentence) -> list[_Sentence]:
+    """The answer opens with the best sentence; sentences next to each other in a
+    passage stay together in the order the article tells them, and the rest follow in
+    reading order."""
+    runs: list[list[_Sentence]] = []
+    for sentence in sorted(chosen, key=lambda s: s.order):
+        last = runs[-1][-1] if runs else None
+        if (last is not None and last.passage is sentence.passage
+                and sentence.order == last.order + 1):
+            runs[-1].append(sentence)
+        else:
+            runs.append([sentence])
+    runs.sort(key=lambda run: best not in run)  # stable: the rest keep reading order
+    return [sentence for run in runs for sentence in run]
+
+
+def _role_holders(
+    question: str, expected: spans.ExpectedType, candidates: list[_Sentence]
+) -> dict[int, float] | None:
+    """For a role question ("Who is Iran's president?"): each sentence (by position)
+    holding a person who holds that role, with how surely (rag.answering.roles). None
+    when the question asks no role."""
+    if expected.weight(spans.SpanType.PERSON) < 1.0:
+        return None
+    asked = roles.role_question(question)
+    if asked is None:
+        return None
+    fits = {
+        sentence.order: max((roles.holds(asked, c) for c in sentence.spans), default=0.0)
+        for sentence in candidates
+    }
+    return {order: fit for order, fit in fits.items() if fit > 0}
+
+
+def _surrounded(span: spans.Candidate, weights: dict[str, float]) -> float:
+    """The weighted share of the question's terms within six words either side of the
+    span: "Iranian President Massoud Pezeshkian" answers "Who is Iran's president?";
+    "Vice President Kamala Harris", far from "Iran", less so."""
+    before = span.sentence[: span.start].split()[-6:]
+    after = span.sentence[span.end:].split()[:6]
+    window = content_terms(" ".join(before + after))
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    return sum(w for q, w in weights.items() if any(_term_match(q, t) for t in window)) / total
 
 
 def _typed_bonus(expected: spans.ExpectedType, sentence: _Sentence) -> float:
@@ -453,7 +513,7 @@ def _typed_bonus(expected: spans.ExpectedType, sentence: _Sentence) -> float:
     the question's words; penalise one with none."""
     if not expected.wants_span:
         return 0.0
-    return 0.08 * sentence.typed if sentence.typed > 0 else -0.1
+    return 0.12 * sentence.typed_near if sentence.typed > 0 else -0.1
 
 
 def _vote(
@@ -539,18 +599,19 @@ def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
 
 def _shortlist(
     candidates: list[_Sentence], question_terms: list[str], size: int,
-    weights: dict[str, float],
+    weights: dict[str, float], also: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> list[_Sentence]:
     """Embedding every sentence of every passage is the answerer's main cost: keep the
     sentences sharing most words with the question (and their neighbours, which may
-    carry the reason or the place), earlier passages first on ties."""
+    carry the reason or the place), earlier passages first on ties, and those at the
+    positions ``also``."""
     if len(candidates) <= size:
         return candidates
     overlap = _overlaps(question_terms, [c.terms for c in candidates], weights)
     order = sorted(
         range(len(candidates)), key=lambda i: (-overlap[i], candidates[i].passage_rank, i)
     )
-    keep: set[int] = set()
+    keep: set[int] = set(also)
     for i in order:
         if len(keep) >= size:
             break

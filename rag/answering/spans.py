@@ -24,7 +24,8 @@ could be that answer and weighs them (AskMSR-style redundancy voting):
 
 Stable API (engineer E's agreement/conflict detection builds on it): ``SpanType``,
 ``Candidate``, ``ExpectedType``, ``SpanGroup``, ``expected_type``, ``extract``,
-``candidates``, ``sentence_candidates``, ``group``, ``vote``, ``named_in_question``.
+``candidates``, ``sentence_candidates``, ``group``, ``vote``, ``named_in_question``,
+``person_role``.
 """
 
 from __future__ import annotations
@@ -169,6 +170,13 @@ for _words, _types in (
 ):
     for _word in _words.split():
         _HEADS[_word] = _types
+
+
+
+def person_role(word: str) -> bool:
+    """A noun naming what a person is or does ("president", "mayor", "ceo")."""
+    return _HEADS.get(word.lower()) is _PERSON_T
+
 
 _MODIFIERS = {
     "us", "u.s.", "american", "former", "major", "popular", "famous", "new", "big",

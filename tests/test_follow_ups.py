@@ -149,3 +149,19 @@ def test_role_words_are_an_owners_role_only() -> None:
                      "What could change the course of Iran-Russia relations?",
                      "Who did Araghchi report to?", "What did the finance minister say?"):
         assert role_words(question) == []
+
+
+def test_the_answer_goes_where_the_question_word_stood() -> None:
+    # Aligned with the answer around the gap, not guessed from the question alone.
+    assert turn("Which weapons does Moscow refrain from delivering to Iran?",
+                "Moscow refrains from delivering high-grade weaponry like Su-35s and "
+                "S-400s to Iran. [1]", "Why?") == (
+        "Why does Moscow refrain from delivering high-grade weaponry like Su-35s and "
+        "S-400s to Iran?")
+    assert turn("What is Israel preparing for?",
+                "Israel prepares for potential retaliation following Iran's missile "
+                "strikes. [1]", "Why?") == "Why is Israel preparing for potential retaliation?"
+    # Nothing lines up: the question word's object is left out, nothing invented.
+    assert turn("Which Gulf ally does Moscow avoid upsetting?",
+                "Moscow avoids risking relations with Gulf allies. [1]", "Why?") == (
+        "Why does Moscow avoid upsetting?")

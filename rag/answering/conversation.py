@@ -140,7 +140,7 @@ def condense_question(question: str, history: Sequence[Turn]) -> str:
     bare = _BARE_WH.match(question)
     if bare:
         swapped = _swap_wh(previous, bare.group("wh"), bool(bare.group("not")),
-                           _answer_span(previous, previous_answer))
+                           _answer_span(previous, previous_answer), previous_answer)
         return swapped or question
     lead = _ELLIPSIS_LEAD.match(question)
     if lead and lead.group("rest") and len(content_terms(lead.group("rest"))) <= 3:
@@ -163,7 +163,9 @@ _LEADING_WH = re.compile(
 )
 
 
-def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
+def _swap_wh(
+    previous: str, wh: str, negate: bool, answer: str = "", answer_text: str = ""
+) -> str:
     """The previous question asked again with another question word (``answer``, the
     previous answer's span, stands in when the question word was the subject)."""
     body = previous.rstrip(" ?.!")
@@ -179,6 +181,10 @@ def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
                 "is", "was", "are", "were"
             ):
                 tail = tail.rsplit(" of ", 1)[1]
+            elif _asked_what(match.group(0)) and wh.lower() != "what":
+                # "Which weapons does Moscow refrain from delivering to Iran?" + "Why?":
+                # the weapons answered go where the question word's object was.
+                tail = _fill_gap(tail, answer_text) or tail
             tail = _drop_dangling(tail)
             tail = _with_answered(tail, match.group(0), wh, answer)
         elif answer:
@@ -196,6 +202,64 @@ def _swap_wh(previous: str, wh: str, negate: bool, answer: str = "") -> str:
     if negate:
         aux = _NEGATIVE.get(aux.lower(), aux + " not")
     return f"{wh.capitalize()} {aux.lower()} {tail}?"
+
+
+def _asked_what(wh_phrase: str) -> bool:
+    words = [w.lower() for w in wh_phrase.split()]
+    return bool(words) and (words[0] in ("what", "which") or (
+        len(words) > 1 and words[1] in ("what", "which")))
+
+
+_TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
+
+
+def _fill_gap(tail: str, answer_text: str) -> str:
+    """``tail`` with the words the answer puts in its gap, found by aligning the tail's
+    words around the gap with the answer ("refrain from delivering [GAP] to Iran" in
+    "...refrains from delivering high-grade weaponry like Su-35s and S-400s to Iran").
+    Empty when no gap lines up."""
+    words = tail.split()
+    tokens = _TOKEN.findall(answer_text)
+    stems = [_stem(t) for t in tokens]
+    for gap in range(len(words), 1, -1):
+        left, before = _stem(words[gap - 1]), _stem(words[gap - 2])
+        right = _stem(words[gap]) if gap < len(words) else ""
+        for j, stem in enumerate(stems):
+            if stem != left or before not in stems[max(0, j - 3) : j]:
+                continue
+            filler = _filler(tokens, stems, j + 1, right)
+            if filler and not any(_stem(w) in {_stem(f) for f in filler} for w in words):
+                return " ".join([*words[:gap], *filler, *words[gap:]])
+    return ""
+
+
+def _filler(tokens: list[str], stems: list[str], start: int, right: str) -> list[str]:
+    """The answer's words from ``start`` up to ``right`` (within 8 words) or, at the end
+    of the question, up to the end of the noun phrase (punctuation, a clause word, an
+    "-ing" word, a verb after a plural noun; at most 5 words)."""
+    if right:
+        for k in range(start + 1, min(len(tokens), start + 9)):
+            if stems[k] == right:
+                between = tokens[start:k]
+                return between if all(t[0].isalnum() for t in between) else []
+        return []
+    found: list[str] = []
+    for token in tokens[start : start + 6]:
+        lower = token.lower()
+        if not token[0].isalnum() or lower in ("which", "who", "that", "while", "as", "and"):
+            break
+        if found and (lower.endswith("ing") or (
+            found[-1].lower().endswith("s") and token.islower() and lower not in _PREPOSITIONS
+            and len(found) >= 2
+        )):
+            break
+        found.append(token)
+    return found if len(found) <= 5 else []
+
+
+def _stem(word: str) -> str:
+    terms = content_terms(word)
+    return terms[0] if terms else word.lower()
 
 
 def _with_answered(tail: str, old_wh: str, wh: str, answer: str) -> str:

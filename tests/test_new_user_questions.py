@@ -32,7 +32,6 @@ def test_answered_and_cited(real_chain, question: str, any_of: list[str]) -> Non
     assert any(phrase in first for phrase in any_of), answer.answer
 
 
-@pytest.mark.xfail(strict=True)
 def test_reformists_and_hardliners_both_said(real_chain) -> None:  # type: ignore[no-untyped-def]
     answer = real_chain.invoke({"question": "How do reformists and hardliners differ on Russia?"})
     assert not answer.abstained

@@ -155,3 +155,10 @@ def test_every_option_help_is_shown_whole() -> None:
             text = getattr(param, "help", None) or ""
             for word in text.split():
                 assert word in shown, (path, param.name, word)
+
+
+def test_python_dash_m_rag_is_the_cli() -> None:
+    done = subprocess.run([sys.executable, "-m", "rag", "ask", "--help"], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "--as-of" in done.stdout

@@ -165,3 +165,34 @@ def test_the_answer_goes_where_the_question_word_stood() -> None:
     assert turn("Which Gulf ally does Moscow avoid upsetting?",
                 "Moscow avoids risking relations with Gulf allies. [1]", "Why?") == (
         "Why does Moscow avoid upsetting?")
+
+
+def test_more_turn_shapes() -> None:
+    # "Who is <name>?": "she" is that person.
+    assert turn("Who is Fereshteh Sadeghi?",
+                "Conservative journalist Fereshteh Sadeghi criticized Abbas Araghchi. [1]",
+                "Who did she attack?") == "Who did Fereshteh Sadeghi attack?"
+    # A preposition with the question word.
+    assert turn("Where did Putin and Pezeshkian meet?", "In Ashgabat. [1]",
+                "On what date?") == "On what date did Putin and Pezeshkian meet in Ashgabat?"
+    # No clean swap: the two questions in one sentence, no brackets.
+    assert turn("Who wants Pezeshkian impeached?",
+                "Hardline lawmakers call for his impeachment. [1]", "Over what?") == (
+        "Who wants Pezeshkian impeached, and over what?")
+    # "they" after "Who has ...?": the subject of the sentence that answered.
+    assert turn("Who has criticized Iran for alleged missile transfers to Russia?",
+                "Similarly, EU leaders are focused on sanctions and have criticized Iran. [1]",
+                "What else are they focused on?") == "What else are EU leaders focused on?"
+    # A possessive inside the subject: "a shift in Washington's approach".
+    assert turn("What could a shift in Washington's approach offer Iran?",
+                "Alternatives. [1]", "What else would it reduce?") == (
+        "What else would a shift in Washington's approach reduce?")
+    # The auxiliary agrees with the new subject.
+    assert turn("What do reformists aim for?", "Western ties. [1]",
+                "And the hardline faction?") == "What does the hardline faction aim for?"
+
+
+@pytest.mark.parametrize("question", ["Will it rain in Ashgabat tomorrow?",
+                                      "Does it seem likely that prices fall?"])
+def test_an_it_that_stands_for_nothing_is_not_a_follow_up(question: str) -> None:
+    assert not depends_on_history(question)

@@ -88,13 +88,21 @@ def depends_on_history(question: str) -> bool:
     """True when the question cannot be understood without the turns before it."""
     q = question.strip()
     lower = q.lower()
-    if _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(q):
+    if _PERSON_PRONOUN.search(q) or _THING_PRONOUN.search(_EXPLETIVE_IT.sub(" ", q)):
         return True
     if _THAT.search(q) or _THERE.search(q) or re.search(r"\belse\b", lower):
         return True
     return bool(_ELLIPSIS_LEAD.match(q) or _BARE_WH.match(q))
 
 
+# "it" that stands for nothing: weather and "seem/appear" ("Will it rain?", "It seems
+# that ...")
+_EXPLETIVE_IT = re.compile(
+    r"\bit\s+(?:(?:will|would|could|might|may|did|does|is|was)\s+)?(?:not\s+)?"
+    r"(?=(?:rain|snow|hail|storm|seem|appear|rained|snowed|seemed|appeared|"
+    r"rains|snows|seems|appears|raining|snowing)\b)",
+    re.I,
+)
 _PERSON_PRONOUN = re.compile(r"\b(he|she|him|her|his|hers|himself|herself)\b", re.I)
 _THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|theirs|itself|themselves)\b", re.I)
 # "that"/"this" standing for what was just said: "When was that?", "Why is that so?"
@@ -115,7 +123,10 @@ _PREPOSITIONS_RE = ("about", "in", "on", "at", "to", "for", "with", "from", "of"
 _ELLIPSIS_LEAD = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about)\b\s*"
                             r"(?P<rest>.*?)\s*[?.!]*\s*$", re.I)
 _BARE_WH = re.compile(
-    r"^\s*(?P<wh>who|whom|what|when|where|why|how)(?P<not>\s+not)?"
+    r"^\s*(?:(?P<prep>over|for|to|with|from|about|on|in|at|by|since|against|after|"
+    r"before)\s+(?=wh))?(?P<wh>who|whom|(?:what|which)(?:\s+(?!else\b|for\b|about\b|then\b|"
+    r"now\b|so\b|if\b|is\b|was\b|did\b|does\b|do\b|are\b|were\b)[a-z]+)?|when|where|why|how)"
+    r"(?P<not>\s+not)?"
     r"(?:\s+(?:was|is|did|does|do|were|are)\s+(?:that|this|it)(?:\s+(?:happen|so))?)?"
     r"\s*[?.!]*\s*$",
     re.I,
@@ -139,9 +150,15 @@ def condense_question(question: str, history: Sequence[Turn]) -> str:
         previous_answer = ""  # an abstention names nothing the follow-up can refer to
     bare = _BARE_WH.match(question)
     if bare:
-        swapped = _swap_wh(previous, bare.group("wh"), bool(bare.group("not")),
+        wh = f"{bare.group('prep')} {bare.group('wh')}" if bare.group("prep") else bare.group("wh")
+        swapped = _swap_wh(previous, wh, bool(bare.group("not")),
                            _answer_span(previous, previous_answer), previous_answer)
-        return swapped or question
+        if swapped:
+            return swapped
+        # No clean swap: both questions in one, as a person would ask them ("Who wants
+        # Pezeshkian impeached, and over what?").
+        short = question.strip().rstrip(" ?.!")
+        return f"{previous.rstrip(' ?.!')}, and {short[:1].lower()}{short[1:]}?"
     lead = _ELLIPSIS_LEAD.match(question)
     if lead and lead.group("rest") and len(content_terms(lead.group("rest"))) <= 3:
         return _fill_slot(previous, lead.group("rest")) or question
@@ -187,10 +204,10 @@ def _swap_wh(
                 tail = _fill_gap(tail, answer_text) or tail
             tail = _drop_dangling(tail)
             tail = _with_answered(tail, match.group(0), wh, answer)
-        elif answer:
+        elif answer and _tense(rest) and not _opening_word(answer, answer_text):
             # "Who criticized him?" answered "Fereshteh Sadeghi" + "Why?" -> "Why did
             # Fereshteh Sadeghi criticize him?"
-            aux, tail = "did", f"{answer} {_base_verb(rest)}"
+            aux, tail = _tense(rest), f"{answer} {_base_verb(rest)}"
         else:
             return ""
     else:
@@ -201,7 +218,7 @@ def _swap_wh(
         aux, tail = first[0].lower(), first[1]
     if negate:
         aux = _NEGATIVE.get(aux.lower(), aux + " not")
-    return f"{wh.capitalize()} {aux.lower()} {tail}?"
+    return f"{wh[:1].upper()}{wh[1:].lower()} {aux.lower()} {tail}?"
 
 
 def _asked_what(wh_phrase: str) -> bool:
@@ -286,10 +303,30 @@ def _drop_dangling(tail: str) -> str:
     return tail
 
 
+def _tense(rest: str) -> str:
+    """The auxiliary for the verb that opens ``rest``: "did" for a regular past
+    ("criticized"), "does" for a present ("wants"); empty when it cannot be told
+    ("met")."""
+    verb = rest.split(" ", 1)[0].lower()
+    if verb.endswith("ed") and len(verb) > 4:
+        return "did"
+    if verb.endswith("s") and not verb.endswith(("ss", "us", "is")) and len(verb) > 3:
+        return "does"
+    return ""
+
+
+def _opening_word(answer: str, answer_text: str) -> bool:
+    """A one-word "name" that only opens the answer's sentence ("Hardline lawmakers...")."""
+    return " " not in answer and answer_text.lstrip().startswith(answer)
+
+
 def _base_verb(rest: str) -> str:
-    """"criticized him" -> "criticize him" (regular past tenses only)."""
+    """"criticized him" -> "criticize him", "wants" -> "want" (regular forms only)."""
     words = rest.split(" ", 1)
     verb = words[0]
+    if _tense(rest) == "does":
+        cut = 2 if verb.endswith(("ches", "shes", "sses", "xes", "zes")) else 1
+        return " ".join([verb[:-cut], *words[1:]])
     for ending, base in (("ied", "y"), ("zed", "ze"), ("ated", "ate"), ("sed", "se"),
                          ("ved", "ve"), ("ed", "")):
         if verb.endswith(ending) and len(verb) > len(ending) + 2:
@@ -345,7 +382,8 @@ def _fill_slot(previous: str, new: str) -> str:
     if subject and not whole_span:
         # "What are EU leaders focused on?" + "What about the US presidential candidates?"
         start = body.find(subject)
-        return f"{body[:start]}{new}{body[start + len(subject):]}?"
+        before = _agree(body[:start], new)
+        return f"{before}{new}{body[start + len(subject):]}?"
     gap = _OBJECT_GAP.match(body)
     if gap:
         # "Which Gulf ally does Moscow avoid upsetting?" + "What about Israel?" -> "Does
@@ -355,6 +393,25 @@ def _fill_slot(previous: str, new: str) -> str:
     if topic and topic.lower() not in new.lower():
         return f"What about {new} and {topic}?"
     return ""
+
+
+_SINGULAR_AUX = {"do": "does", "are": "is", "have": "has", "were": "was"}
+_PLURAL_AUX = {v: k for k, v in _SINGULAR_AUX.items()}
+
+
+def _agree(before: str, subject: str) -> str:
+    """The auxiliary just before a new subject agreeing with it ("What does the hardline
+    faction ...", "What do the reformists ...")."""
+    words = before.rstrip().rsplit(" ", 1)
+    if len(words) < 2:
+        return before
+    head = subject.split()[-1].lower()
+    plural = " and " in subject or (head.endswith("s") and not head.endswith(("ss", "’s", "'s")))
+    table = _PLURAL_AUX if plural else _SINGULAR_AUX
+    aux = words[1].lower()
+    if aux not in table:
+        return before
+    return f"{words[0]} {table[aux]} "
 
 
 _OBJECT_GAP = re.compile(
@@ -414,6 +471,11 @@ def _person_referent(previous: str, previous_answer: str) -> str:
     person answered; after "Who did X meet?" (X the subject) it is X, the one the question
     was about; else the person the previous question or answer names."""
     asked_who = previous.lower().lstrip().startswith(("who", "whom", "whose"))
+    described_name = _SUBJECT.match(previous)
+    if asked_who and described_name and _people(described_name.group("subject"), loose=True):
+        names = _people(described_name.group("subject"), loose=True)
+        if " ".join(names) == described_name.group("subject").strip():
+            return names[0]  # "Who is Fereshteh Sadeghi?" + "Who did she attack?"
     if asked_who and _DO_SUPPORT.match(previous):
         asked_about = _subject_before_verb(previous)
         if _could_be_person(asked_about):
@@ -485,6 +547,9 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
         people = _answered_people(previous, previous_answer)
         if people:
             return people  # "Who met in Ashgabat?" + "What did they discuss?"
+        group = _answered_subject(previous, previous_answer)
+        if group:
+            return group  # "Who has criticized Iran?" answered "EU leaders ... have ..."
         who = re.match(r"(?i)^\s*who\s+(?!(?:is|are|was|were|did|does|do|has|have)\b)(.+?)"
                        r"\s*[?.!]*\s*$", previous)
         if who:
@@ -525,7 +590,8 @@ def _answered_people(previous: str, previous_answer: str) -> str:
 
 
 _SUBJECT_QUESTION = re.compile(
-    r"^\s*what\s+(?:(?:could|would|will|can|might|may|should)\s+)?(?P<verb>[a-z]+)\b",
+    r"^\s*(?:what|who)\s+(?:(?:could|would|will|can|might|may|should|has|have)\s+)?"
+    r"(?P<verb>[a-z]+)\b",
     re.I,
 )
 _CLAUSE_AUX = re.compile(
@@ -540,6 +606,8 @@ def _answered_subject(previous: str, previous_answer: str) -> str:
     match = _SUBJECT_QUESTION.match(previous)
     if not match or match.group("verb").lower() in _AUX_WORDS | {"do", "did", "does"}:
         return ""
+    if match.group("verb").lower() in _DETERMINERS | {"kind", "type", "sort"}:
+        return ""  # "What could a shift ... offer?": "what" is the object
     verb = content_terms(match.group("verb"))
     if not verb:
         return ""
@@ -548,6 +616,7 @@ def _answered_subject(previous: str, previous_answer: str) -> str:
             continue
         aux = _CLAUSE_AUX.search(sentence)
         subject = sentence[: aux.start()].strip() if aux else ""
+        subject = subject.rsplit(",", 1)[-1].strip()  # "Similarly, EU leaders"
         if subject and len(subject.split()) <= 8 and "," not in subject:
             return subject[0].lower() + subject[1:] if subject.split()[0].lower() in (
                 _DETERMINERS) else subject
@@ -612,6 +681,8 @@ def _subject_before_verb(question: str) -> str:
         return ""
     if match.group("aux").lower() in ("is", "was", "are", "were"):
         return _copula_subject(words)
+    if _verb_first(words[0], match.group("aux").lower()):
+        return ""  # "Who has criticized Iran?": the question word is the subject
     return " ".join(words[: _verb_index(words)])
 
 
@@ -628,6 +699,16 @@ def role_words(question: str) -> list[str]:
         return []  # only "X's <role>": "the outlook for ..." describes no one
     return [w for w in re.findall(r"[\w-]+(?![\w’'])", owner.group("role"))
             if w.islower() and w not in _DETERMINERS and len(w) >= 5]
+
+
+def _verb_first(word: str, aux: str) -> bool:
+    """"has criticized", "will lead": a verb right after the auxiliary."""
+    bare = word.lower()
+    if not word[:1].islower() or bare in _DETERMINERS:
+        return False
+    if aux in ("has", "have", "had"):
+        return bare in _IRREGULAR_PARTICIPLES or bare.endswith(("ed", "en"))
+    return aux not in ("did", "does", "do") and not bare.endswith("s")
 
 
 def _copula_subject(words: list[str]) -> str:
@@ -668,6 +749,8 @@ def _verb_index(words: list[str]) -> int:
                     words[i].lower() == "and" and i + 1 < len(words)
                     and _capitalised(words[i + 1]))):
                     i += 1
+                if words[i - 1].endswith(("’s", "'s")) and i + 1 < len(words):
+                    return i + 1  # "in Washington's approach offer": a noun, then the verb
                 if i < len(words) and words[i].lower() not in _PREPOSITIONS:
                     if not _noun_after_name(words, i):
                         return i

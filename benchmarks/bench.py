@@ -195,11 +195,11 @@ def _settings_env(settings: Any) -> dict[str, str]:
     """The child processes read their Settings from RAG_* variables, like any user."""
     env = dict(os.environ)
     env.update(
-        RAG_INDEX_DIR=str(Path(settings.index_dir).resolve()),
-        RAG_COLLECTION=settings.collection,
-        RAG_EMBEDDING_MODEL=settings.embedding_model,
-        RAG_EMBEDDING_BACKEND=settings.embedding_backend,
-        RAG_MODEL_CACHE_DIR=str(Path(settings.model_cache_path).resolve()),
+        RAG_INDEX_DIR=str(Path(settings.index.index_dir).resolve()),
+        RAG_COLLECTION=settings.index.collection,
+        RAG_EMBEDDING_MODEL=settings.index.embedding_model,
+        RAG_EMBEDDING_BACKEND=settings.index.embedding_backend,
+        RAG_MODEL_CACHE_DIR=str(Path(settings.index.model_cache_path).resolve()),
         **OFFLINE_ENV,
     )
     return env
@@ -574,8 +574,8 @@ def run_bench(options: BenchOptions, settings: Any, log: Any = None) -> dict[str
         "questions": len(questions),
         "questions_with_evidence": sum(1 for q in questions if q.evidence_ids),
         "evidence_first": options.evidence_first,
-        "embedding_model": settings.embedding_model,
-        "embedding_backend": settings.embedding_backend,
+        "embedding_model": settings.index.embedding_model,
+        "embedding_backend": settings.index.embedding_backend,
         "cpus": os.cpu_count(),
         "load_at_start": load_average(),
     }
@@ -586,14 +586,14 @@ def run_bench(options: BenchOptions, settings: Any, log: Any = None) -> dict[str
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         # The ONNX export is cached once per machine, beside the user's own index.
         ours = settings.model_copy(update={"index_dir": root / "ours",
-                                           "model_cache_dir": settings.model_cache_path})
+                                           "model_cache_dir": settings.index.model_cache_path})
 
         # Library imports (chromadb alone takes seconds) are a fixed cost both pipelines
         # share: paid here, before either is timed, so neither carries it for the other.
         import chromadb  # noqa: F401
         import langchain_chroma  # noqa: F401
 
-        say(f"ours: ingesting {len(articles)} articles ({settings.embedding_backend})")
+        say(f"ours: ingesting {len(articles)} articles ({settings.index.embedding_backend})")
         stage = ingest_ours(subset, ours)
         result.update(stage)
         say("figures: " + json.dumps(stage))
@@ -739,7 +739,7 @@ def bench(
 ) -> None:
     """Time ingestion and questions, ours against the plain LangChain pipeline."""
     settings = command_settings(embedding_backend=backend)
-    if settings.embedding_model.startswith("hashing") and index is None:
+    if settings.index.embedding_model.startswith("hashing") and index is None:
         typer.echo("error: rag bench measures a real model; unset RAG_EMBEDDING_MODEL "
                    "or name a sentence-transformers model", err=True)
         raise typer.Exit(2)

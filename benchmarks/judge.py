@@ -31,11 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = load_support_pairs(path)
     lexical = agreement(OfflineSupportJudge(None), pairs)
     full = agreement(judge, pairs)
-    at_setting = agreement(judge, pairs, threshold=settings.support_threshold)
+    at_setting = agreement(judge, pairs, threshold=settings.answer.support_threshold)
     rows = [
         ("lexical only", lexical),
         (f"{judge!r}", full),
-        (f"same, at support_threshold={settings.support_threshold}", at_setting),
+        (f"same, at support_threshold={settings.answer.support_threshold}", at_setting),
     ]
     print(f"{len(pairs)} pairs ({full['supported']} supported) from {path}")
     for name, figures in rows:

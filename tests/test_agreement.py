@@ -91,7 +91,7 @@ def test_single_source_has_no_conflict(summit: Settings) -> None:
 def test_cli_json_lists_conflicts(summit: Settings) -> None:
     result = CliRunner().invoke(
         app, ["ask", "Where will the climate summit be held?", "--as-of", "2026-03-20",
-              "--index-dir", str(summit.index_dir), "--json"],
+              "--index-dir", str(summit.index.index_dir), "--json"],
         env={"RAG_EMBEDDING_MODEL": "hashing"},
     )
     assert result.exit_code == 0, result.output

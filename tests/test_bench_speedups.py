@@ -107,7 +107,7 @@ def test_repeated_passage_text_is_embedded_once(
     used = 0
     while True:
         sentence = f"The storm closed school {len(sentences)} in the north on Tuesday."
-        if used + count_tokens(sentence) > hashing_settings.chunk_tokens:
+        if used + count_tokens(sentence) > hashing_settings.index.passage_tokens:
             break
         sentences.append(sentence)
         used += count_tokens(sentence)

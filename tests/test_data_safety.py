@@ -30,7 +30,7 @@ runner = CliRunner()
 
 
 def env_for(settings: Settings) -> dict[str, str]:
-    return {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDING_MODEL": "hashing"}
+    return {"RAG_INDEX_DIR": str(settings.index.index_dir), "RAG_EMBEDDING_MODEL": "hashing"}
 
 
 def rag_process(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -292,7 +292,7 @@ def test_1_a_failed_rebuild_leaves_the_old_index_answering(
     from rag.indexing.store import make_client
 
     names = {c.name for c in make_client(indexed, create=False).list_collections()}
-    live = indexed.collection
+    live = indexed.index.collection
     assert names == {live, live + "__articles", live + "__changes"}  # __changes: the change log
 
 
@@ -513,7 +513,7 @@ def damage_vectors(settings: Settings) -> Path:
     disk block or a half-copied backup leaves it."""
     import random
 
-    target = max(Path(settings.index_dir).glob("*/data_level0.bin"),
+    target = max(Path(settings.index.index_dir).glob("*/data_level0.bin"),
                  key=lambda p: p.stat().st_size)
     with target.open("r+b") as handle:
         handle.seek(10_000)
@@ -524,7 +524,7 @@ def damage_vectors(settings: Settings) -> Path:
 @pytest.fixture
 def damaged(persisted: tuple[Settings, Path], tmp_path: Path) -> Settings:
     settings = persisted[0].model_copy(update={"index_dir": tmp_path / "index"})
-    shutil.copytree(persisted[0].index_dir, settings.index_dir)
+    shutil.copytree(persisted[0].index_dir, settings.index.index_dir)
     damage_vectors(settings)
     return settings
 

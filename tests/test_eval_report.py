@@ -175,7 +175,7 @@ def test_cli_runs_a_suite_and_enforces_floors(
     indexed: Path, hashing_settings: Settings, tmp_path: Path
 ) -> None:
     runner = CliRunner()
-    index = str(hashing_settings.index_dir)
+    index = str(hashing_settings.index.index_dir)
     out = tmp_path / "run1"
     result = runner.invoke(app, ["eval", str(indexed), "--index-dir", index, "--out", str(out),
                                  "-q", "--fail-under", "recall@5=0.5"])
@@ -207,7 +207,7 @@ def test_cli_bad_input_exits_2_with_the_fix(
     indexed: Path, hashing_settings: Settings, tmp_path: Path, args: list[str], message: str
 ) -> None:
     result = CliRunner().invoke(app, ["eval", str(indexed), "--index-dir",
-                                      str(hashing_settings.index_dir), "--out",
+                                      str(hashing_settings.index.index_dir), "--out",
                                       str(tmp_path / "o"), "-q", *args])
     assert result.exit_code == 2
     assert message in result.output

@@ -37,7 +37,7 @@ FLOORS = {
 @pytest.mark.integration
 def test_seed_suite_meets_its_floors(real_settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "seed-report"
-    args = ["eval", str(SEED_SUITE), "--index-dir", str(real_settings.index_dir),
+    args = ["eval", str(SEED_SUITE), "--index-dir", str(real_settings.index.index_dir),
             "--out", str(out), "-q"]
     for metric, floor in FLOORS.items():
         args += ["--fail-under", f"{metric}={floor}"]

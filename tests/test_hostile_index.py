@@ -31,7 +31,7 @@ runner = CliRunner()
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
-    return {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDING_MODEL": "hashing",
+    return {"RAG_INDEX_DIR": str(settings.index.index_dir), "RAG_EMBEDDING_MODEL": "hashing",
             "RAG_ABSTAIN_THRESHOLD": "0.3", **extra}
 
 
@@ -90,7 +90,7 @@ def test_missing_index(tmp_path: Path) -> None:
 
 
 def test_corrupt_index_database(indexed: Settings, corpus: Path) -> None:
-    database = Path(indexed.index_dir) / "chroma.sqlite3"
+    database = Path(indexed.index.index_dir) / "chroma.sqlite3"
     database.write_bytes(random.Random(1).randbytes(database.stat().st_size))
     for args in (["ask", "What happened?"], ["stats"], ["ingest", str(corpus)]):
         result = cli(indexed, *args)
@@ -99,7 +99,7 @@ def test_corrupt_index_database(indexed: Settings, corpus: Path) -> None:
         assert "Traceback" not in result.output
     # The way out that the message names works: move it away, rebuild (in a new
     # process: Chroma caches the broken database per path inside this one).
-    Path(indexed.index_dir).rename(Path(indexed.index_dir).with_name("broken-index"))
+    Path(indexed.index.index_dir).rename(Path(indexed.index.index_dir).with_name("broken-index"))
     done = subprocess.run(
         [str(Path(sys.executable).parent / "rag"), "ingest", "--rebuild", "-q", str(corpus)],
         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env_for(indexed)},
@@ -150,7 +150,7 @@ def mounted(*args: str) -> Iterator[None]:
 def test_read_only_index(indexed: Settings, corpus: Path, tmp_path: Path) -> None:
     view = tmp_path / "read-only-view"
     view.mkdir()
-    with mounted("--bind", "-o", "ro", str(indexed.index_dir), str(view)):
+    with mounted("--bind", "-o", "ro", str(indexed.index.index_dir), str(view)):
         if subprocess.run(["touch", str(view / "probe")], capture_output=True).returncode == 0:
             pytest.skip("the bind mount is writable here")
         settings = indexed.model_copy(update={"index_dir": view})

@@ -147,7 +147,7 @@ def test_python_and_cli_give_clear_messages_and_keep_the_index(
 
     result = runner.invoke(
         app, ["ingest", str(path), "-q"],
-        env={"RAG_INDEX_DIR": str(indexed.index_dir), "RAG_EMBEDDING_MODEL": "hashing"},
+        env={"RAG_INDEX_DIR": str(indexed.index.index_dir), "RAG_EMBEDDING_MODEL": "hashing"},
     )
     assert result.exit_code == 1, result.output
     for message in messages:
@@ -197,7 +197,7 @@ def test_all_at_once_in_a_real_process(indexed: Settings, tmp_path: Path) -> Non
     done = subprocess.run(
         [str(Path(sys.executable).parent / "rag"), "ingest", "-q", *map(str, paths)],
         capture_output=True, text=True, cwd=REPO, timeout=300,
-        env={"PATH": "/usr/bin:/bin", "RAG_INDEX_DIR": str(indexed.index_dir),
+        env={"PATH": "/usr/bin:/bin", "RAG_INDEX_DIR": str(indexed.index.index_dir),
              "RAG_EMBEDDING_MODEL": "hashing", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 1

@@ -92,8 +92,8 @@ def check_fits(articles: list[Article]) -> tuple[int, int]:
     count, longest = 0, 0
     for article in articles:
         splitter = PassageSplitter(
-            settings.chunk_tokens,
-            settings.chunk_overlap_tokens,
+            settings.index.passage_tokens,
+            settings.index.passage_overlap_tokens,
             fits=lambda body, a=article: model.fits(embedding_text(a.title, body)),
         )
         for passage in splitter.split(article):

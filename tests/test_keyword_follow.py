@@ -32,7 +32,7 @@ RAG = Path(sys.executable).parent / "rag"
 
 def run_rag(args: list[str], settings: Settings) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(RAG_INDEX_DIR=str(settings.index_dir), RAG_EMBEDDING_MODEL="hashing")
+    env.update(RAG_INDEX_DIR=str(settings.index.index_dir), RAG_EMBEDDING_MODEL="hashing")
     return subprocess.run([str(RAG), *args], capture_output=True, text=True, cwd=REPO,
                           env=env, timeout=300)
 

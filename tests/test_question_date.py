@@ -146,7 +146,7 @@ def test_bad_as_of_is_a_clear_error(news_settings: Settings) -> None:
 def test_cli_as_of(news_settings: Settings) -> None:
     runner = CliRunner()
     env = {"RAG_EMBEDDING_MODEL": "hashing", "RAG_WINDOW_MODE": "filter"}
-    index = str(news_settings.index_dir)
+    index = str(news_settings.index.index_dir)
     result = runner.invoke(
         app, ["ask", "How did the port strike end this week?", "--as-of", "2026-02-27",
               "--index-dir", index, "--json"], env=env,

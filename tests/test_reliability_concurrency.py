@@ -62,8 +62,8 @@ def settings_for(tmp_path: Path) -> Settings:
 
 def rag_env(settings: Settings, **extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return {**base, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_EMBEDDING_MODEL": "hashing",
-            **extra}
+    return {**base, "RAG_INDEX_DIR": str(settings.index.index_dir),
+            "RAG_EMBEDDING_MODEL": "hashing", **extra}
 
 
 def valid(answer: Answer) -> bool:
@@ -131,7 +131,7 @@ def test_two_ingest_processes_at_once_never_corrupt(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
     expected = {**first.texts, **second.texts}
-    assert crash.check_index(settings.index_dir, expected) == []
+    assert crash.check_index(settings.index.index_dir, expected) == []
 
 
 def test_ingesting_while_a_chain_answers(tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_ingesting_while_a_chain_answers(tmp_path: Path) -> None:
         assert valid(answer), answer
         assert not answer.abstained and answer.citations[0].article_id == key, (key, answer)
     expected = {k: (t, b) for k, (t, b) in TOPICS.items()} | extra.texts
-    assert crash.check_index(settings.index_dir, expected) == []
+    assert crash.check_index(settings.index.index_dir, expected) == []
 
 
 def test_many_threads_one_chain_and_several_chains(tmp_path: Path) -> None:

@@ -104,7 +104,7 @@ def test_a_crash_before_any_write_is_repaired_by_the_next_run(
             (corpus_dir / name).write_text(text)
         crash_at(0)
         assert ingest([corpus_dir], settings).ok
-        assert crash.check_index(settings.index_dir, texts_v1) == []
+        assert crash.check_index(settings.index.index_dir, texts_v1) == []
         reader = SearchEngine(settings)
         reader.keyword()
 
@@ -124,7 +124,7 @@ def test_a_crash_before_any_write_is_repaired_by_the_next_run(
         assert reader.search("story", 3) is not None
         summary = ingest([corpus_dir], settings, prune=True)
         assert summary.ok, summary.problems
-        assert crash.check_index(settings.index_dir, texts_v2) == [], f"crash point {n}"
+        assert crash.check_index(settings.index.index_dir, texts_v2) == [], f"crash point {n}"
         reader._checked_at = 0.0
         passages = sorted(i for ids, _, _ in reader.index.all_passages() for i in ids)
         assert sorted(reader.keyword().passages.chunk_ids()) == passages, f"reader after crash {n}"

@@ -110,7 +110,7 @@ class IngestMachine(RuleBasedStateMachine):
         if not self.model:
             return
         texts = {i: (f"Article {i}", t) for i, (_, t) in self.model.items()}
-        assert crash.check_index(self.settings.index_dir, _by_text(texts)) == []
+        assert crash.check_index(self.settings.index.index_dir, _by_text(texts)) == []
         engine = SearchEngine(self.settings)
         for marker in {m for m, _ in self.model.values()}:
             owners = {i for i, (m, _) in self.model.items() if m == marker}

@@ -78,9 +78,9 @@ def test_each_part_can_be_switched_off(
     settings = hashing_settings.model_copy(update=switches)
     docs = SearchEngine(settings).search("budget vote parliament", 3)
     assert docs[0].metadata["title"] == "Parliament passes budget"
-    if not settings.use_dense and not settings.use_mmr:
+    if not settings.retrieval.use_dense and not settings.retrieval.use_mmr:
         assert all(d.metadata["dense_score"] is None for d in docs)
-    if not settings.use_bm25:
+    if not settings.retrieval.use_bm25:
         assert all(d.metadata["bm25_score"] is None for d in docs)
 
 

@@ -61,10 +61,11 @@ def test_ingest_ask_stats_in_python(corpus: Path, server_settings: Settings) -> 
     assert again.unchanged == 3 and again.passages_embedded == 0
 
     stats = index_stats(server_settings)
-    assert stats["articles"] == 3 and stats["location"].endswith(str(server_settings.chroma_port))
+    assert stats["articles"] == 3
+    assert stats["location"].endswith(str(server_settings.index.chroma_port))
     assert stats["bytes"] is None  # the data is on the server, not here
     # Nothing but the BM25 cache lives locally: no embedded Chroma files.
-    assert not (Path(server_settings.index_dir) / "chroma.sqlite3").exists()
+    assert not (Path(server_settings.index.index_dir) / "chroma.sqlite3").exists()
     assert keyword_dir(server_settings).is_dir()
 
     answer = build_chain(server_settings).invoke({"question": "Who scored twice in the final?"})
@@ -105,9 +106,9 @@ def test_ui_answers_in_server_mode(
 
     ingest([corpus], server_settings)
     use_settings(monkeypatch, server_settings)
-    monkeypatch.setenv("RAG_CHROMA_HOST", str(server_settings.chroma_host))
-    monkeypatch.setenv("RAG_CHROMA_PORT", str(server_settings.chroma_port))
-    monkeypatch.setenv("RAG_COLLECTION", server_settings.collection)
+    monkeypatch.setenv("RAG_CHROMA_HOST", str(server_settings.index.chroma_host))
+    monkeypatch.setenv("RAG_CHROMA_PORT", str(server_settings.index.chroma_port))
+    monkeypatch.setenv("RAG_COLLECTION", server_settings.index.collection)
     at = app_test().run()
     assert not at.exception, [e.value for e in at.exception]
     at.chat_input[0].set_value("How many residents were evacuated near the volcano?").run()
@@ -146,7 +147,8 @@ def test_two_machines_see_the_same_articles(
 def test_second_ingester_is_stopped_by_the_server_lease(
     chroma_server: ChromaServer, corpus: Path, server_settings: Settings, tmp_path: Path  # noqa: F811
 ) -> None:
-    env = {**chroma_server.env(tmp_path / "other"), "RAG_COLLECTION": server_settings.collection}
+    collection = server_settings.index.collection
+    env = {**chroma_server.env(tmp_path / "other"), "RAG_COLLECTION": collection}
     with ingest_lock(server_settings):
         done = run_rag(["ingest", str(corpus), "-q"], env)
         assert done.returncode == 1
@@ -156,7 +158,7 @@ def test_second_ingester_is_stopped_by_the_server_lease(
     done = run_rag(["ingest", str(corpus), "-q"], env)
     assert done.returncode == 0, done.stderr
     names = {c.name for c in make_client(server_settings, create=False).list_collections()}
-    assert server_settings.collection + LOCK_SUFFIX not in names
+    assert server_settings.index.collection + LOCK_SUFFIX not in names
 
 
 def test_lease_of_a_killed_ingester_expires(
@@ -173,7 +175,7 @@ def test_lease_of_a_killed_ingester_expires(
         """)],
         stdout=subprocess.PIPE, text=True, cwd=REPO,
         env={**os.environ, **chroma_server.env(tmp_path / "dead"),
-             "RAG_COLLECTION": server_settings.collection, "RAG_INGEST_LOCK_TTL_S": "2"},
+             "RAG_COLLECTION": server_settings.index.collection, "RAG_INGEST_LOCK_TTL_S": "2"},
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -190,17 +192,18 @@ def test_lease_of_a_killed_ingester_expires(
 
 def test_a_live_lease_is_renewed(server_settings: Settings) -> None:
     client = make_client(server_settings, create=True)
-    lease = ChromaLease(client, server_settings.collection, "holder", ttl_s=1.0)
+    lease = ChromaLease(client, server_settings.index.collection, "holder", ttl_s=1.0)
     assert lease.try_acquire() is None
     try:
         time.sleep(2.5)  # over twice the ttl: only renewal keeps it
-        rival = ChromaLease(client, server_settings.collection, "rival", ttl_s=1.0)
+        rival = ChromaLease(client, server_settings.index.collection, "rival", ttl_s=1.0)
         holder = rival.try_acquire()
         assert holder is not None and holder["owner"] == "holder"
         lease.check()
     finally:
         lease.release()
-    assert ChromaLease(client, server_settings.collection, "next", ttl_s=1.0).try_acquire() is None
+    after = ChromaLease(client, server_settings.index.collection, "next", ttl_s=1.0)
+    assert after.try_acquire() is None
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:

@@ -147,7 +147,7 @@ def test_offline_judge_separates_the_labelled_pairs_hashing(judge: OfflineSuppor
 def test_offline_judge_with_bundled_model_at_the_default_threshold() -> None:
     settings = Settings()
     figures = agreement(
-        make_judge(settings), load_support_pairs(PAIRS_FILE), settings.support_threshold
+        make_judge(settings), load_support_pairs(PAIRS_FILE), settings.answer.support_threshold
     )
     # Measured AUC 0.86 and accuracy 0.85 at 0.5 (see docs/benchmarks.md).
     assert figures["auc"] >= 0.8

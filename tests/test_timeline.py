@@ -74,7 +74,7 @@ def test_cli_timeline(strike: Settings) -> None:
     runner = CliRunner()
     env = {"RAG_EMBEDDING_MODEL": "hashing"}
     args = ["timeline", "Valencia port strike", "--as-of", "2026-02-28",
-            "--index-dir", str(strike.index_dir)]
+            "--index-dir", str(strike.index.index_dir)]
     text = runner.invoke(app, args, env=env)
     assert text.exit_code == 0, text.output
     assert "10 Feb 2026" in text.stdout and "Sources:" in text.stdout

@@ -123,7 +123,7 @@ def test_uploaded_articles_are_indexed_and_problems_reported(app_settings: Setti
     assert "1 added" in success
     warnings = " ".join(w.value for w in at.warning).replace("\\", "")
     assert "broken.md: malformed YAML front matter" in warnings
-    saved = list((Path(app_settings.articles_dir) / "uploads").iterdir())
+    saved = list((Path(app_settings.index.articles_dir) / "uploads").iterdir())
     assert [p.name for p in saved] == ["bridge.md"]
     at = ask(at, "When did the old river bridge reopen?")
     assert "Bridge reopens after repairs" in cited_titles(turns(at)[-1])
@@ -137,7 +137,7 @@ def test_feedback_is_appended_to_the_feedback_file(app_settings: Settings) -> No
     at.text_input(key=f"comment-{turns(at)[1]['id']}").input("missed the town name")
     at.button(key=f"FormSubmitter:fbform-{turns(at)[1]['id']}-Send feedback").click().run()
     assert not at.exception
-    lines = Path(app_settings.feedback_path).read_text(encoding="utf-8").splitlines()
+    lines = Path(app_settings.app.feedback_path).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record["rating"] == "down"

@@ -38,13 +38,13 @@ HASHING_ABSTAIN = "0.3"
 def app_env(settings: Settings) -> dict[str, str]:
     """The RAG_* variables that make the app build these settings."""
     env = {
-        "RAG_INDEX_DIR": str(settings.index_dir),
-        "RAG_ARTICLES_DIR": str(settings.articles_dir),
-        "RAG_EMBEDDING_MODEL": settings.embedding_model,
-        "RAG_FEEDBACK_PATH": str(settings.feedback_path),
-        "RAG_ABSTAIN_THRESHOLD": str(settings.abstain_threshold),
-        "RAG_UPLOAD_MAX_BYTES": str(settings.upload_max_bytes),
-        "RAG_LLM": settings.llm,
+        "RAG_INDEX_DIR": str(settings.index.index_dir),
+        "RAG_ARTICLES_DIR": str(settings.index.articles_dir),
+        "RAG_EMBEDDING_MODEL": settings.index.embedding_model,
+        "RAG_FEEDBACK_PATH": str(settings.app.feedback_path),
+        "RAG_ABSTAIN_THRESHOLD": str(settings.answer.abstain_threshold),
+        "RAG_UPLOAD_MAX_BYTES": str(settings.app.upload_max_bytes),
+        "RAG_LLM": settings.llm.backend,
     }
     return env
 

@@ -34,9 +34,9 @@ from rag.retrieval.temporal import resolve_window, strip_window
 
 def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
     """The grounded answerer, or the configured LLM backend."""
-    if settings.llm == "none":
-        backend = settings.answer_embedding_backend
-        if backend in ("same", settings.embedding_backend) or isinstance(
+    if settings.llm.backend == "none":
+        backend = settings.answer.embedding_backend
+        if backend in ("same", settings.index.embedding_backend) or isinstance(
             engine.embeddings, HashingEmbeddings
         ):
             # The retriever has usually embedded the same question a moment ago.
@@ -81,10 +81,12 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             raise BadQuestionError(
                 f"chain input must be a dict with a 'question' (got {type(inputs).__name__})"
             )
-        question = validate_question(inputs.get("question"), self.settings.max_question_chars)
+        question = validate_question(
+            inputs.get("question"), self.settings.answer.max_question_chars
+        )
         history = normalise_history(inputs.get("chat_history"))
         filters = Filters.from_mapping(inputs.get("filters"))
-        k = int(inputs.get("k") or self.settings.top_k)
+        k = int(inputs.get("k") or self.settings.retrieval.top_k)
         if not 1 <= k <= 100:
             raise BadQuestionError(f"k must be between 1 and 100, got {k}")
         return question, history, filters, k
@@ -122,8 +124,8 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         t0 = time.perf_counter()
         standalone = self.condense(question, history)
         window = (
-            None if self.settings.window_mode == "off"
-            else resolve_window(standalone, day, self.settings.latest_days)
+            None if self.settings.retrieval.window_mode == "off"
+            else resolve_window(standalone, day, self.settings.retrieval.latest_days)
         )
         shown = f"{standalone} ({news.describe_window(window)})" if window else standalone
         query = strip_window(standalone, window)
@@ -146,7 +148,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         t0 = time.perf_counter()
         if window is not None and news.wants_digest(query):
             passages = news.lead_passages(self.engine, passages)
-            final = news.digest(query, passages, self.settings.max_answer_sentences)
+            final = news.digest(query, passages, self.settings.answer.max_sentences)
             yield final.answer
         else:
             final = yield from self.answerer.write(query, passages, history)
@@ -154,7 +156,7 @@ class RagChain(Runnable[dict[str, Any], Answer]):
         final = news.attribute(agreement.check(query, final, passages))
         if final.answer != before:
             yield final.answer[len(before) :]  # "Sources disagree: ..."
-        note = news.staleness_note(final, day, self.settings.staleness_days)
+        note = news.staleness_note(final, day, self.settings.answer.staleness_days)
         if window is not None and window.explicit and not news.in_window(passages, window):
             note = f"{news.off_window_note(window)} {note}".strip()
         if note:

@@ -116,10 +116,10 @@ class GroundedAnswerer(Answerer):
         return cls(
             embeddings,
             embed_question,
-            max_sentences=settings.max_answer_sentences,
-            candidates=settings.answer_candidates,
-            abstain_threshold=settings.abstain_threshold,
-            short_answer_confidence=settings.short_answer_confidence,
+            max_sentences=settings.answer.max_sentences,
+            candidates=settings.answer.candidates,
+            abstain_threshold=settings.answer.abstain_threshold,
+            short_answer_confidence=settings.answer.short_answer_confidence,
         )
 
     def warm_up(self) -> None:

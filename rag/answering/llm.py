@@ -281,8 +281,8 @@ def _clean_question(reply: str) -> str:
 
 
 def make_chat_model(settings: Settings) -> BaseChatModel:
-    """The LangChain chat model for ``settings.llm`` (imported lazily)."""
-    if settings.llm == "openai":
+    """The LangChain chat model for ``settings.llm.backend`` (imported lazily)."""
+    if settings.llm.backend == "openai":
         try:
             from langchain_openai import ChatOpenAI
         except ImportError:
@@ -290,9 +290,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
                 "RAG_LLM=openai needs the langchain-openai package, which is not "
                 "installed; install it with: pip install 'rag[openai]'"
             ) from None
-        key = settings.openai_api_key
+        key = settings.llm.openai_api_key
         if key is None or not key.get_secret_value():
-            if settings.openai_base_url is None:
+            if settings.llm.openai_base_url is None:
                 raise BackendError(
                     "RAG_LLM=openai needs an API key: set RAG_OPENAI_API_KEY (or "
                     "OPENAI_API_KEY) in the environment, or set RAG_OPENAI_BASE_URL to a "
@@ -301,15 +301,15 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             # Local OpenAI-compatible servers ignore the key, but the client wants one.
             key = SecretStr("not-needed")
         return ChatOpenAI(
-            model=settings.llm_model,
-            base_url=settings.openai_base_url,
+            model=settings.llm.model,
+            base_url=settings.llm.openai_base_url,
             api_key=key,
-            temperature=settings.llm_temperature,
-            timeout=settings.llm_timeout_s,
+            temperature=settings.llm.temperature,
+            timeout=settings.llm.timeout_s,
             max_retries=1,
             stream_usage=False,
         )
-    if settings.llm == "ollama":
+    if settings.llm.backend == "ollama":
         try:
             from langchain_ollama import ChatOllama
         except ImportError:
@@ -318,31 +318,31 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
                 "installed; install it with: pip install 'rag[ollama]'"
             ) from None
         return ChatOllama(
-            model=settings.llm_model,
-            base_url=settings.ollama_base_url,
-            temperature=settings.llm_temperature,
-            client_kwargs={"timeout": settings.llm_timeout_s},
+            model=settings.llm.model,
+            base_url=settings.llm.ollama_base_url,
+            temperature=settings.llm.temperature,
+            client_kwargs={"timeout": settings.llm.timeout_s},
         )
     raise BackendError(
-        f"llm={settings.llm!r} is not an LLM backend; use 'openai' or 'ollama' "
+        f"llm={settings.llm.backend!r} is not an LLM backend; use 'openai' or 'ollama' "
         "(or 'none' for the offline answerer, which needs no model)"
     )
 
 
 def make_llm_answerer(settings: Settings, judge: SupportJudge | None = None) -> LLMAnswerer:
-    """The answerer for ``settings.llm`` ("openai" | "ollama"), checked by ``judge``."""
+    """The answerer for ``settings.llm.backend`` ("openai" | "ollama"), checked by ``judge``."""
     model = make_chat_model(settings)
     endpoint = (
-        settings.openai_base_url or "https://api.openai.com/v1"
-        if settings.llm == "openai"
-        else settings.ollama_base_url
+        settings.llm.openai_base_url or "https://api.openai.com/v1"
+        if settings.llm.backend == "openai"
+        else settings.llm.ollama_base_url
     )
     return LLMAnswerer(
         model,
         judge if judge is not None else make_judge(settings),
-        name=settings.llm,
-        support_threshold=settings.support_threshold,
-        max_sentences=settings.max_answer_sentences,
+        name=settings.llm.backend,
+        support_threshold=settings.answer.support_threshold,
+        max_sentences=settings.answer.max_sentences,
         endpoint=endpoint,
-        secret=settings.openai_api_key if settings.llm == "openai" else None,
+        secret=settings.llm.openai_api_key if settings.llm.backend == "openai" else None,
     )

@@ -58,7 +58,7 @@ def search(
     that holds nothing falls back to all dates) or favouring it (boost)."""
     if window is None:
         return engine.search(query, k, filters, timings, as_of=as_of)
-    if engine.settings.window_mode == "boost" and not wants_digest(query):
+    if engine.settings.retrieval.window_mode == "boost" and not wants_digest(query):
         return engine.search(
             query, k, filters, timings, as_of=as_of, window=(window.start, window.end)
         )

@@ -66,5 +66,5 @@ def command_settings(**overrides: Any) -> Settings:
         settings = load_settings(**overrides)
     except RagError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
-    set_log_level(settings.log_level)
+    set_log_level(settings.app.log_level)
     return settings

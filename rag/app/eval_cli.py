@@ -111,7 +111,7 @@ def run(
             cases = unanswerable_without_evidence(cases)
         if judge not in JUDGE_KINDS:
             raise ValueError(f"--judge {judge!r} is unknown; use {' | '.join(JUDGE_KINDS)}")
-        if judge == "llm" and settings.llm == "none":
+        if judge == "llm" and settings.llm.backend == "none":
             raise ValueError("--judge llm needs an LLM backend: add --llm openai|ollama")
     except (ValueError, RagError) as exc:
         fail(str(exc), EXIT_BAD_INPUT)

@@ -39,11 +39,13 @@ def index_stats(
         "date_max": dates[-1] if dates else None,
         "model": info.get("embedding_model"),
         "dimension": info.get("embedding_dim"),
-        "bytes": None if settings.chroma_host else _folder_bytes(Path(settings.index_dir)),
-        "location": (
-            f"{settings.chroma_host}:{settings.chroma_port}"
-            if settings.chroma_host
-            else str(settings.index_dir)
+        "bytes": (
+            None if settings.index.chroma_host else _folder_bytes(Path(settings.index.index_dir))
         ),
-        "collection": settings.collection,
+        "location": (
+            f"{settings.index.chroma_host}:{settings.index.chroma_port}"
+            if settings.index.chroma_host
+            else str(settings.index.index_dir)
+        ),
+        "collection": settings.index.collection,
     }

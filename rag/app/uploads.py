@@ -81,7 +81,7 @@ class UploadResult:
 
 def uploads_dir(settings: Settings) -> Path:
     """The folder uploads are saved in: a subfolder of the corpus folder."""
-    return Path(settings.articles_dir) / UPLOADS_SUBDIR
+    return Path(settings.index.articles_dir) / UPLOADS_SUBDIR
 
 
 def safe_filename(name: str) -> str:
@@ -110,9 +110,9 @@ def check_upload(upload: Upload, settings: Settings) -> str:
     """The safe file name for an acceptable upload, or UploadRejected saying why."""
     filename = safe_filename(upload.name)
     size = len(upload.data)
-    if size > settings.upload_max_bytes:
+    if size > settings.app.upload_max_bytes:
         raise UploadRejected(
-            f"file is {size:,} bytes, over the upload limit of {settings.upload_max_bytes:,} "
+            f"file is {size:,} bytes, over the upload limit of {settings.app.upload_max_bytes:,} "
             "bytes; split it, or add it with `rag ingest` (RAG_UPLOAD_MAX_BYTES sets the limit)"
         )
     return filename

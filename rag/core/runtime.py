@@ -40,16 +40,25 @@ def go_offline(environ: MutableMapping[str, str] | None = None) -> None:
 
 
 def describe_invalid(exc: ValidationError) -> str:
-    """``field: problem; field: problem`` for every error pydantic found."""
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
-    )
+    """``group.field (RAG_NAME): problem; ...`` for every error pydantic found, naming the
+    variable that sets the field."""
+    from rag.core.settings import flat_name
+
+    parts = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        where = ".".join(loc) or "settings"
+        if len(loc) == 2:
+            where += f" (RAG_{flat_name(*loc).upper()})"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment (RAG_*) with the non-None ``overrides`` applied;
     :class:`SettingsError` naming every bad field and the fix when they are invalid."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError as UnreadableVariable
 
     from rag.core.settings import Settings
 
@@ -60,6 +69,8 @@ def load_settings(**overrides: Any) -> Settings:
             f"invalid settings: {describe_invalid(exc)}; fix the RAG_* variables or the "
             "options given"
         ) from None
+    except UnreadableVariable as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None
 
 
 def elapsed_ms(started: float) -> float:

@@ -37,7 +37,7 @@ def evaluate(
     """Run ``suite`` against the chain for ``settings`` and return the report.
 
     ``chain`` defaults to ``build_chain(settings)``; ``judge`` to the LLM judge when
-    ``settings.llm`` is set, else the offline judge over the chain's embedding model
+    ``settings.llm.backend`` is set, else the offline judge over the chain's embedding model
     (``judge_kind`` "offline" or "llm" forces one).
     With ``split`` (a split file or its parts) the report gains ``splits``: every part's
     summary side by side; ``part`` asks only that part's cases.
@@ -66,8 +66,8 @@ def evaluate(
             settings, getattr(engine, "embeddings", None), kind=judge_kind
         )
     options = RunOptions(
-        support_threshold=settings.support_threshold, date_window_days=date_window_days,
-        read_k=settings.top_k,
+        support_threshold=settings.answer.support_threshold, date_window_days=date_window_days,
+        read_k=settings.retrieval.top_k,
     )
     report = run_suite(cases, chain, judge, options, progress)
     answerers = sorted({c.get("answerer", "") for c in report["cases"] if c.get("answerer")})
@@ -75,23 +75,23 @@ def evaluate(
         "suite": str(suite) if not isinstance(suite, list) else "(in memory)",
         "created": report.pop("created"),
         "settings": {
-            "index_dir": str(settings.index_dir),
-            "embedding_model": settings.embedding_model,
-            "top_k": settings.top_k,
-            "fetch_k": settings.fetch_k,
-            "use_dense": settings.use_dense,
-            "use_bm25": settings.use_bm25,
-            "use_mmr": settings.use_mmr,
-            "llm": settings.llm,
-            "llm_model": settings.llm_model if settings.llm != "none" else None,
-            "abstain_threshold": settings.abstain_threshold,
+            "index_dir": str(settings.index.index_dir),
+            "embedding_model": settings.index.embedding_model,
+            "top_k": settings.retrieval.top_k,
+            "fetch_k": settings.retrieval.fetch_k,
+            "use_dense": settings.retrieval.use_dense,
+            "use_bm25": settings.retrieval.use_bm25,
+            "use_mmr": settings.retrieval.use_mmr,
+            "llm": settings.llm.backend,
+            "llm_model": settings.llm.model if settings.llm.backend != "none" else None,
+            "abstain_threshold": settings.answer.abstain_threshold,
             "answerer": ", ".join(answerers) or None,
         },
         "judge": {
             "name": repr(judge),
-            "threshold": settings.support_threshold,
+            "threshold": settings.answer.support_threshold,
             "agreement": (
-                judge_agreement(judge, support_pairs, settings.support_threshold)
+                judge_agreement(judge, support_pairs, settings.answer.support_threshold)
                 if support_pairs is not None else None
             ),
         },

@@ -105,7 +105,7 @@ def export_feedback(feedback_path: str | Path, out_path: str | Path) -> tuple[in
     if not feedback_path.is_file():
         raise SuiteError(
             f"feedback file {feedback_path} not found; the UI writes it to "
-            "settings.feedback_path (feedback/feedback.jsonl by default)"
+            "settings.app.feedback_path (feedback/feedback.jsonl by default)"
         )
     try:
         records = list(read_feedback(feedback_path))

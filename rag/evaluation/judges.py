@@ -3,7 +3,7 @@
 The offline judge is :class:`rag.answering.support.OfflineSupportJudge` (lexical coverage with
 hard checks on numbers, names and negation, plus all-MiniLM-L6-v2 cosine); its
 agreement with the hand-labelled pairs in rag/evaluation/data/support_pairs.jsonl goes into every
-report. When ``settings.llm`` is not ``"none"``, :class:`LLMSupportJudge` asks the
+report. When ``settings.llm.backend`` is not ``"none"``, :class:`LLMSupportJudge` asks the
 configured chat model a yes/no entailment question per (sentence, evidence), as ALCE
 asks its NLI model.
 """
@@ -68,7 +68,7 @@ def make_support_judge(
     """The LLM judge when an LLM is configured (or ``chat_model`` is given), else offline.
 
     ``kind`` forces one: "offline" (even with an LLM configured: an LLM judging its
-    own answers is lenient with itself) or "llm" (needs ``settings.llm``).
+    own answers is lenient with itself) or "llm" (needs ``settings.llm.backend``).
     """
     if kind not in JUDGE_KINDS:
         raise ValueError(f"judge {kind!r} is unknown; use one of {', '.join(JUDGE_KINDS)}")
@@ -76,15 +76,15 @@ def make_support_judge(
         return make_judge(settings, embeddings)
     if chat_model is not None:
         return LLMSupportJudge(chat_model, name=getattr(chat_model, "model_name", "llm"))
-    if kind == "llm" and settings.llm == "none":
+    if kind == "llm" and settings.llm.backend == "none":
         raise ValueError(
             "the llm judge needs an LLM: set RAG_LLM=openai or ollama (or --llm), or use "
             "the offline judge"
         )
-    if settings.llm != "none":
+    if settings.llm.backend != "none":
         from rag.answering.llm import make_chat_model
 
-        name = f"{settings.llm}:{settings.llm_model}"
+        name = f"{settings.llm.backend}:{settings.llm.model}"
         return LLMSupportJudge(make_chat_model(settings), name=name)
     return make_judge(settings, embeddings)
 

@@ -64,7 +64,7 @@ class RunOptions:
     #: [question_date - date_window_days, question_date]. Off by default.
     date_window_days: int | None = None
     warm_up: bool = True
-    #: Passages the answerer reads (settings.top_k): a case's gold answer found in the
+    #: Passages the answerer reads (settings.retrieval.top_k): a case's gold answer found in the
     #: first ``read_k`` retrieved passages counts as "in the passages read".
     read_k: int = 5
 

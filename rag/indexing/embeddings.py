@@ -498,17 +498,17 @@ def _quantize(float_path: Path, target: Path) -> None:
 
 def make_embeddings(settings: Settings) -> PassageEmbeddings:
     """The embedding model the settings name (``hashing[:DIM]`` for the weightless one)."""
-    name = settings.embedding_model.strip()
+    name = settings.index.embedding_model.strip()
     if name == "hashing" or name.startswith("hashing:"):
         _, _, dim = name.partition(":")
         return HashingEmbeddings(int(dim) if dim else 256)
-    if settings.embedding_backend in ONNX_BACKENDS:
+    if settings.index.embedding_backend in ONNX_BACKENDS:
         return OnnxEmbeddings(
             name,
-            quantized=settings.embedding_backend == "onnx-int8",
-            cache_dir=settings.model_cache_path,
-            batch_size=settings.embedding_batch_size,
+            quantized=settings.index.embedding_backend == "onnx-int8",
+            cache_dir=settings.index.model_cache_path,
+            batch_size=settings.index.embedding_batch_size,
         )
     return SentenceTransformerEmbeddings(
-        name, device=settings.embedding_device, batch_size=settings.embedding_batch_size
+        name, device=settings.index.embedding_device, batch_size=settings.index.embedding_batch_size
     )

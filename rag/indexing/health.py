@@ -66,9 +66,9 @@ def fingerprint(index_dir: Path) -> str:
 
 def check_index(settings: Settings) -> None:
     """Raise IndexDamagedError when the embedded index's vector files are damaged."""
-    if settings.chroma_host:
+    if settings.index.chroma_host:
         return  # the server reads its own files; its failures come back as errors
-    index_dir = Path(settings.index_dir)
+    index_dir = Path(settings.index.index_dir)
     if not (index_dir / "chroma.sqlite3").exists():
         return  # missing: the caller says how to build it
     if not any(index_dir.glob("*/index_metadata.pickle")):
@@ -80,7 +80,8 @@ def check_index(settings: Settings) -> None:
             return
     except OSError:
         pass
-    problem = _probe(index_dir, [settings.collection, settings.collection + "__articles"])
+    collection = settings.index.collection
+    problem = _probe(index_dir, [collection, collection + "__articles"])
     if problem:
         raise IndexDamagedError(
             f"the index at {index_dir} is damaged: {problem}; " + repair_advice(index_dir)

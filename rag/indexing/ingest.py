@@ -56,11 +56,12 @@ _DISK_RESERVE = 1_000_000
 
 def keyword_dir(settings: Settings) -> Path:
     """Where this machine keeps the keyword (BM25) indexes of the collection."""
-    base = Path(settings.index_dir)
-    if settings.chroma_host:
-        name = f"{settings.chroma_host}_{settings.chroma_port}_{settings.collection}"
+    index = settings.index
+    base = Path(index.index_dir)
+    if index.chroma_host:
+        name = f"{index.chroma_host}_{index.chroma_port}_{index.collection}"
         return base / "keyword-cache" / name.replace("/", "_")
-    return base / "keyword" / settings.collection
+    return base / "keyword" / settings.index.collection
 
 
 def embedding_text(title: str, passage_text: str) -> str:
@@ -72,7 +73,7 @@ def content_hash(article: Article, settings: Settings) -> str:
     """Changes when anything that shapes the stored passages changes."""
     parts = [
         article.title, article.text, article.source, article.date, article.url,
-        str(settings.chunk_tokens), str(settings.chunk_overlap_tokens),
+        str(settings.index.passage_tokens), str(settings.index.passage_overlap_tokens),
     ]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -95,11 +96,11 @@ def ingest_lock(settings: Settings) -> Iterator[WriteGuard]:
     the holder dies). Server mode: a lease in the Chroma server (see ChromaLease), since
     writers on other machines share no file system.
     """
-    if settings.chroma_host:
+    if settings.index.chroma_host:
         with _server_lock(settings) as guard:
             yield guard
         return
-    index_dir = Path(settings.index_dir)
+    index_dir = Path(settings.index.index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         handle = open(index_dir / ".ingest.lock", "a+")  # noqa: SIM115 - held for the block
@@ -109,7 +110,7 @@ def ingest_lock(settings: Settings) -> Iterator[WriteGuard]:
             "permissions or set RAG_INDEX_DIR to a writable folder"
         ) from exc
     with handle:
-        deadline = time.monotonic() + settings.ingest_lock_wait_s
+        deadline = time.monotonic() + settings.index.ingest_lock_wait_s
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -139,18 +140,18 @@ def _server_lock(settings: Settings) -> Iterator[WriteGuard]:
     from rag.indexing.store import ChromaLease, make_client
 
     lease = ChromaLease(
-        make_client(settings, create=True), settings.collection, _lock_owner(),
-        settings.ingest_lock_ttl_s,
+        make_client(settings, create=True), settings.index.collection, _lock_owner(),
+        settings.index.ingest_lock_ttl_s,
     )
-    deadline = time.monotonic() + settings.ingest_lock_wait_s
+    deadline = time.monotonic() + settings.index.ingest_lock_wait_s
 
     def try_acquire() -> dict[str, Any] | None:
         try:
             return lease.try_acquire()
         except Exception as exc:
             raise RagError(
-                f"cannot take the ingest lock on the Chroma server at {settings.chroma_host}:"
-                f"{settings.chroma_port} ({type(exc).__name__}: {exc}); check that the "
+                f"cannot take the ingest lock on the Chroma server at {settings.index.chroma_host}:"
+                f"{settings.index.chroma_port} ({type(exc).__name__}: {exc}); check that the "
                 "server is running and reachable, then run this again"
             ) from exc
 
@@ -160,8 +161,8 @@ def _server_lock(settings: Settings) -> Iterator[WriteGuard]:
             left = max(0.0, expires - time.time())
             raise IndexLockedError(
                 f"another `rag ingest` ({holder.get('owner', 'unknown')}) is writing "
-                f"collection {settings.collection!r} on {settings.chroma_host}:"
-                f"{settings.chroma_port}; wait for it to finish and run this again. If it "
+                f"collection {settings.index.collection!r} on {settings.index.chroma_host}:"
+                f"{settings.index.chroma_port}; wait for it to finish and run this again. If it "
                 f"died, its lock expires in {left:.0f} s (RAG_INGEST_LOCK_WAIT_S=600 makes "
                 "ingest wait)"
             )
@@ -351,7 +352,7 @@ _ASIDE = "__old"
 
 def _staging(settings: Settings) -> Settings:
     """Settings naming the collection a rebuild is built in."""
-    return settings.model_copy(update={"collection": settings.collection + _STAGING})
+    return settings.model_copy(update={"collection": settings.index.collection + _STAGING})
 
 
 def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings) -> None:
@@ -382,8 +383,8 @@ def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings
 
 def _swap_change_log(client: Any, settings: Settings) -> None:
     """The rebuild's change log replaces the live one (a new generation starts)."""
-    live = settings.collection + CHANGES_SUFFIX
-    stage = settings.collection + _STAGING + CHANGES_SUFFIX
+    live = settings.index.collection + CHANGES_SUFFIX
+    stage = settings.index.collection + _STAGING + CHANGES_SUFFIX
     if _has(client, stage):
         _delete(client, live)
         client.get_collection(stage).modify(name=live)
@@ -412,7 +413,8 @@ def _finish_swap(settings: Settings) -> None:
     """
     from rag.indexing.store import make_client
 
-    if not settings.chroma_host and not (Path(settings.index_dir) / "chroma.sqlite3").exists():
+    index = settings.index
+    if not index.chroma_host and not (Path(index.index_dir) / "chroma.sqlite3").exists():
         return
     client = make_client(settings, create=True)
     live, aside, stage = _pairs(settings)
@@ -423,7 +425,7 @@ def _finish_swap(settings: Settings) -> None:
         _swap_change_log(client, settings)
     elif _has(client, aside[1]) and not _has(client, live[1]):
         client.get_collection(aside[1]).modify(name=live[1])
-    for name in (*aside, *stage, settings.collection + _STAGING + CHANGES_SUFFIX):
+    for name in (*aside, *stage, settings.index.collection + _STAGING + CHANGES_SUFFIX):
         _delete(client, name)
     _drop_keyword_caches(_staging(settings))
 
@@ -433,9 +435,9 @@ def _pairs(settings: Settings) -> tuple[tuple[str, str], ...]:
     return tuple(
         (name, name + ARTICLES_SUFFIX)
         for name in (
-            settings.collection,
-            settings.collection + _ASIDE,
-            settings.collection + _STAGING,
+            settings.index.collection,
+            settings.index.collection + _ASIDE,
+            settings.index.collection + _STAGING,
         )
     )
 
@@ -470,16 +472,16 @@ def _write_failure(exc: Exception, settings: Settings) -> RagError:
     passages, so the next run redoes exactly the articles this one did not finish.
     """
     where = (
-        f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
-        if settings.chroma_host
-        else f"the index at {settings.index_dir}"
+        f"the Chroma server at {settings.index.chroma_host}:{settings.index.chroma_port}"
+        if settings.index.chroma_host
+        else f"the index at {settings.index.index_dir}"
     )
     text = f"{type(exc).__name__}: {exc}"
     lowered = text.lower()
     code = exc.errno if isinstance(exc, OSError) else None
-    index_dir = Path(settings.index_dir)
+    index_dir = Path(settings.index.index_dir)
     low_disk = (
-        not settings.chroma_host
+        not settings.index.chroma_host
         and index_dir.exists()
         and shutil.disk_usage(index_dir).free < _DISK_RESERVE
     )
@@ -514,7 +516,7 @@ class _Ingestion:
         self.guard = guard or (lambda: None)
         self.summary = IngestSummary()
         self.records = index.records()
-        self.dups = DuplicateFinder(settings.near_duplicate_threshold)
+        self.dups = DuplicateFinder(settings.index.near_duplicate_threshold)
         for record in self.records.values():
             if not record.duplicate_of and record.minhash:
                 self.dups.add(record.id, record.text_hash, record.minhash)
@@ -697,8 +699,8 @@ class _Ingestion:
     ) -> _Pending:
         embeddings, title = self.embeddings, article.title
         splitter = PassageSplitter(
-            self.settings.chunk_tokens,
-            self.settings.chunk_overlap_tokens,
+            self.settings.index.passage_tokens,
+            self.settings.index.passage_overlap_tokens,
             fits_all=lambda bodies: embeddings.fits_all(
                 [embedding_text(title, body) for body in bodies]
             ),
@@ -914,9 +916,9 @@ class _Ingestion:
         middle of a write (even after space is freed), so a full disk must never be
         reached: refusing here keeps every group already written, complete and readable.
         """
-        if self.settings.chroma_host:
+        if self.settings.index.chroma_host:
             return  # the server's disk; its operator watches it
-        index_dir = Path(self.settings.index_dir)
+        index_dir = Path(self.settings.index.index_dir)
         passages = sum(len(item.passages) for item in group)
         text_bytes = sum(len(p.text.encode("utf-8")) for item in group for p in item.passages)
         need = passages * _BYTES_PER_PASSAGE + 2 * text_bytes + _DISK_RESERVE

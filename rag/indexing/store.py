@@ -200,23 +200,23 @@ def make_client(settings: Settings, create: bool) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
+    if settings.index.chroma_host:
         try:
             return chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                ssl=settings.chroma_ssl,
-                headers=settings.chroma_headers or None,
+                host=settings.index.chroma_host,
+                port=settings.index.chroma_port,
+                ssl=settings.index.chroma_ssl,
+                headers=settings.index.chroma_headers or None,
                 settings=chroma_settings,
             )
         except Exception as exc:
             raise RagError(
-                f"cannot reach the Chroma server at {settings.chroma_host}:"
-                f"{settings.chroma_port} ({exc}); start it with `chroma run --path DIR "
-                f"--host {settings.chroma_host} --port {settings.chroma_port}` or unset "
-                "RAG_CHROMA_HOST"
+                f"cannot reach the Chroma server at {settings.index.chroma_host}:"
+                f"{settings.index.chroma_port} ({exc}); start it with `chroma run --path DIR "
+                f"--host {settings.index.chroma_host} --port {settings.index.chroma_port}` "
+                "or unset RAG_CHROMA_HOST"
             ) from exc
-    index_dir = Path(settings.index_dir)
+    index_dir = Path(settings.index.index_dir)
     if not create and not (index_dir / "chroma.sqlite3").exists():
         raise IndexMissingError(
             f"no index at {index_dir}; build it with `rag ingest index/articles` "
@@ -291,10 +291,10 @@ class ArticleIndex:
         self.settings = settings
         self.embeddings = embeddings
         self.client = make_client(settings, create)
-        name = settings.collection
+        name = settings.index.collection
         exists = self._exists(name)
         if not exists and not create:
-            where = settings.chroma_host or settings.index_dir
+            where = settings.index.chroma_host or settings.index.index_dir
             raise IndexMissingError(
                 f"the index at {where} has no collection {name!r}; build it with "
                 "`rag ingest index/articles`"
@@ -311,8 +311,8 @@ class ArticleIndex:
         except RagError:
             raise
         except Exception as exc:
-            if not settings.chroma_host and (
-                full := full_disk(Path(settings.index_dir), exc)
+            if not settings.index.chroma_host and (
+                full := full_disk(Path(settings.index.index_dir), exc)
             ) is not None:
                 raise full from exc
             raise RagError(
@@ -323,13 +323,13 @@ class ArticleIndex:
             self.check_model()
 
     def read_failure(self, exc: Exception) -> RagError:
-        if self.settings.chroma_host:
+        if self.settings.index.chroma_host:
             return RagError(
-                f"reading collection {self.settings.collection!r} from the Chroma server at "
-                f"{self.settings.chroma_host}:{self.settings.chroma_port} failed "
+                f"reading collection {self.settings.index.collection!r} from the Chroma server at "
+                f"{self.settings.index.chroma_host}:{self.settings.index.chroma_port} failed "
                 f"({type(exc).__name__}: {exc}); check the server and its log"
             )
-        index_dir = Path(self.settings.index_dir)
+        index_dir = Path(self.settings.index.index_dir)
         if (full := full_disk(index_dir, exc)) is not None:
             return full
         return RagError(
@@ -394,7 +394,7 @@ class ArticleIndex:
     # The log lives in Chroma, so readers on other machines follow it too.
     @functools.cached_property
     def _changes(self) -> Any:
-        return self.client.get_or_create_collection(self.settings.collection + CHANGES_SUFFIX)
+        return self.client.get_or_create_collection(self.settings.index.collection + CHANGES_SUFFIX)
 
     def _log_tail(self) -> int:
         # Never below the committed position (a log lost or replaced must not reuse it).
@@ -414,15 +414,15 @@ class ArticleIndex:
     def replaced(self) -> bool:
         """True when the collection this handle reads was dropped or replaced."""
         try:
-            current = self.client.get_collection(self.settings.collection)
+            current = self.client.get_collection(self.settings.index.collection)
         except Exception:
             return True
         return bool(current.id != self.passages.id)
 
     def reopened(self) -> ArticleIndex:
         """Fresh handles; embedded, a fresh Chroma system (see forget_local_client)."""
-        if not self.settings.chroma_host:
-            forget_local_client(self.settings.index_dir)
+        if not self.settings.index.chroma_host:
+            forget_local_client(self.settings.index.index_dir)
         return ArticleIndex(self.settings, self.embeddings, create=False)
 
     def log_uncommitted(self) -> bool:

@@ -353,10 +353,10 @@ class SearchEngine:
         published after it (``future_weight``); ``window`` (first, last day) favours
         news published in it (``window_weight``)."""
         settings = self.settings
-        k = min(k or settings.top_k, MAX_K)  # callers that take k from users check_k it
+        k = min(k or settings.retrieval.top_k, MAX_K)  # callers that take k from users check_k it
         filters = filters or Filters()
         timings = timings if timings is not None else {}
-        fetch = max(settings.fetch_k, k)
+        fetch = max(settings.retrieval.fetch_k, k)
         candidates: dict[str, _Candidate] = {}
         dense_rank: list[str] = []
         bm25_rank: list[str] = []
@@ -364,27 +364,27 @@ class SearchEngine:
 
         self.follow()
         started = time.perf_counter()
-        if settings.use_dense or settings.use_mmr:
+        if settings.retrieval.use_dense or settings.retrieval.use_mmr:
             query_vector = self.query_vector(query)
         timings["embed_ms"] = elapsed_ms(started)
 
-        if settings.use_dense and query_vector is not None:
+        if settings.retrieval.use_dense and query_vector is not None:
             started = time.perf_counter()
             dense_rank = self._dense(query_vector, fetch, filters, candidates)
             timings["dense_ms"] = elapsed_ms(started)
         article_rank: list[str] = []
-        if settings.use_bm25 or settings.use_article_bm25:
+        if settings.retrieval.use_bm25 or settings.retrieval.use_article_bm25:
             started = time.perf_counter()
             keyword = self.keyword()
             where = filters.keyword_filter()
-            if settings.use_bm25:
+            if settings.retrieval.use_bm25:
                 for hit in keyword.passages.search(query, fetch, where):
                     candidate = candidates.setdefault(hit.chunk_id, _Candidate(hit.chunk_id))
                     candidate.bm25 = hit.score
                     if not candidate.article_id:
                         candidate.article_id, candidate.date_int = hit.article_id, hit.date
                     bm25_rank.append(hit.chunk_id)
-            if settings.use_article_bm25:
+            if settings.retrieval.use_article_bm25:
                 article_rank = [h.article_id for h in keyword.articles.search(query, fetch, where)]
             timings["bm25_ms"] = elapsed_ms(started)
 
@@ -395,12 +395,12 @@ class SearchEngine:
         if as_of:
             _weigh_by_date(candidates.values(), as_of, settings)
         if window:
-            _weigh_by_window(candidates.values(), window, settings.window_weight)
+            _weigh_by_window(candidates.values(), window, settings.retrieval.window_weight)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         pool = ranked[: max(k * 4, k)]
         self._complete(pool, query_vector)
-        if settings.use_mmr and query_vector is not None:
-            chosen = _mmr(pool, k, settings.mmr_lambda)
+        if settings.retrieval.use_mmr and query_vector is not None:
+            chosen = _mmr(pool, k, settings.retrieval.mmr_lambda)
         else:
             chosen = pool[:k]
         timings["fuse_ms"] = elapsed_ms(started)
@@ -427,11 +427,11 @@ class SearchEngine:
     def _fuse(
         self, candidates: dict[str, _Candidate], dense_rank: list[str], bm25_rank: list[str]
     ) -> None:
-        settings = self.settings
-        lists = [(dense_rank, settings.dense_weight), (bm25_rank, settings.bm25_weight)]
+        retrieval = self.settings.retrieval
+        lists = [(dense_rank, retrieval.dense_weight), (bm25_rank, retrieval.bm25_weight)]
         for ranking, weight in lists:
             for rank, passage_id in enumerate(ranking, start=1):
-                candidates[passage_id].fused += weight / (settings.rrf_k + rank)
+                candidates[passage_id].fused += weight / (retrieval.rrf_k + rank)
 
     def _lift_articles(
         self,
@@ -445,11 +445,11 @@ class SearchEngine:
         (``passages``, the keyword index this search used, says whose passage is whose)."""
         settings = self.settings
         bonus = {
-            article: settings.article_weight / (settings.rrf_k + rank)
+            article: settings.retrieval.article_weight / (settings.retrieval.rrf_k + rank)
             for rank, article in enumerate(article_rank, start=1)
         }
         present = {c.article_id for c in candidates.values()}
-        missing = [a for a in article_rank[: settings.top_k * 2] if a not in present]
+        missing = [a for a in article_rank[: settings.retrieval.top_k * 2] if a not in present]
         if missing and query_vector is not None:
             self._best_passages_of(missing, query_vector, candidates, passages)
         for candidate in candidates.values():
@@ -508,10 +508,10 @@ def _weigh_by_date(candidates: Any, as_of: str, settings: Settings) -> None:
         text = str(candidate.date_int)
         published = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
         age = (day - published).days
-        if -1 <= age <= settings.recency_days:
-            candidate.fused *= 1.0 + settings.recency_weight
+        if -1 <= age <= settings.retrieval.recency_days:
+            candidate.fused *= 1.0 + settings.retrieval.recency_weight
         elif age < -1:  # a day of slack: dates are local to the outlet's time zone
-            candidate.fused *= settings.future_weight
+            candidate.fused *= settings.retrieval.future_weight
 
 
 def _weigh_by_window(candidates: Any, window: tuple[str, str], weight: float) -> None:

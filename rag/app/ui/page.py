@@ -41,7 +41,7 @@ def main() -> None:
         page_title="Ask the news · rag", page_icon=":material/newsmode:", layout="centered"
     )
     settings = resources.settings()
-    set_log_level(settings.log_level)
+    set_log_level(settings.app.log_level)
     key = settings.model_dump_json()
     state()
     st.session_state["store_path"] = str(settings.conversations_file)
@@ -100,7 +100,7 @@ def main() -> None:
     ready = engine is not None and not problem
     question = st.chat_input(
         "Ask about the news…" if ready else "Add articles to start asking",
-        disabled=not ready, max_chars=settings.max_question_chars, key="question",
+        disabled=not ready, max_chars=settings.answer.max_question_chars, key="question",
     )
     if pending and ready:
         asked = {**choice, "answerer": pending["answerer"], "k": pending["k"]}

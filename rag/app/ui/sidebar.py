@@ -43,7 +43,7 @@ def sidebar(
     settings: Settings, key: str, engine: SearchEngine | None, stats: dict[str, Any] | None
 ) -> dict[str, Any]:
     """Library stats, filters, answerer and depth, uploads, conversation tools."""
-    choice: dict[str, Any] = {"filters": {}, "k": settings.top_k, "answerer": "grounded"}
+    choice: dict[str, Any] = {"filters": {}, "k": settings.retrieval.top_k, "answerer": "grounded"}
     with st.sidebar:
         choice["view"] = st.segmented_control(
             "View", ["chat", "timeline"], key="view", default="chat",
@@ -68,12 +68,12 @@ def sidebar(
             _filters(stats, choice)
 
             st.markdown("#### :material/tune: Answers")
-            if settings.llm != "none":
+            if settings.llm.backend != "none":
                 choice["answerer"] = st.radio(
                     "Written by", ["grounded", "llm"], key="answerer",
                     format_func=lambda a: "Grounded: quotes the articles, offline"
                     if a == "grounded"
-                    else f"LLM: {settings.llm} · {settings.llm_model}",
+                    else f"LLM: {settings.llm.backend} · {settings.llm.model}",
                 )
             else:
                 st.caption(
@@ -81,7 +81,7 @@ def sidebar(
                     "Set RAG\\_LLM to offer an LLM too."
                 )
             choice["k"] = st.slider(
-                "Passages to read", 1, 20, min(settings.top_k, 20), key="k",
+                "Passages to read", 1, 20, min(settings.retrieval.top_k, 20), key="k",
                 help="How many passages are retrieved for each question (k).",
             )
 
@@ -214,12 +214,12 @@ def _conversations() -> None:
 
 def _uploader(settings: Settings, key: str) -> None:
     suffixes = sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
-    limit_mb = max(1, math.ceil(settings.upload_max_bytes / (1024 * 1024)))
+    limit_mb = max(1, math.ceil(settings.app.upload_max_bytes / (1024 * 1024)))
     files = st.file_uploader(
         "Article files", type=suffixes, accept_multiple_files=True,
         key=f"uploads-{st.session_state['upload_round']}", max_upload_size=limit_mb,
         help=f"Markdown (front matter: title, source, date, url), text, HTML or JSON Lines; "
-        f"up to {settings.upload_max_bytes:,} bytes each.",
+        f"up to {settings.app.upload_max_bytes:,} bytes each.",
         label_visibility="collapsed",
     )
     if files and st.button("Add to the library", type="primary", key="ingest", width="stretch"):

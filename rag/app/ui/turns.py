@@ -149,7 +149,7 @@ def _edit_form(turn: dict[str, Any], ctx: dict[str, Any]) -> None:
     with st.form(key="edit_form", border=False):
         text = st.text_area(
             "Edit the question", value=turn["answer"].question, key="edit_text",
-            max_chars=settings.max_question_chars,
+            max_chars=settings.answer.max_question_chars,
         )
         ask_col, cancel_col = st.columns(2)
         again = ask_col.form_submit_button("Ask again", type="primary")
@@ -198,7 +198,7 @@ def ask(
     turn ``replace`` for regenerate and edit) and in the conversation store."""
     settings: Settings = ctx["settings"]
     try:
-        validate_question(question, settings.max_question_chars)
+        validate_question(question, settings.answer.max_question_chars)
     except BadQuestionError as exc:
         with st.chat_message("assistant", avatar=":material/newsmode:"):
             _refuse(exc)

@@ -524,7 +524,7 @@ def damage_vectors(settings: Settings) -> Path:
 @pytest.fixture
 def damaged(persisted: tuple[Settings, Path], tmp_path: Path) -> Settings:
     settings = persisted[0].model_copy(update={"index_dir": tmp_path / "index"})
-    shutil.copytree(persisted[0].index_dir, settings.index.index_dir)
+    shutil.copytree(persisted[0].index.index_dir, settings.index.index_dir)
     damage_vectors(settings)
     return settings
 

@@ -111,7 +111,7 @@ def render_turn(
         _render_sources(turn, anchor, ctx)
         st.caption(_meta_caption(answer))
         _render_actions(turn, ctx, last)
-        _render_feedback(turn, history, ctx["settings"].feedback_path)
+        _render_feedback(turn, history, ctx["settings"].app.feedback_path)
 
 
 def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> None:
@@ -128,7 +128,7 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
         st.html(copy_button_html(answer_markdown(answer)), width="content")
     with row.popover("Regenerate", icon=":material/refresh:"):
         choice = ctx["choice"]
-        if ctx["settings"].llm != "none":
+        if ctx["settings"].llm.backend != "none":
             st.radio(
                 "Written by", ["grounded", "llm"], key="regen_answerer",
                 index=0 if choice["answerer"] == "grounded" else 1, horizontal=True,

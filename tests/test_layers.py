@@ -62,6 +62,8 @@ def _graph() -> dict[str, set[str]]:
 
 
 def _layer(module: str) -> int | None:
+    if module == "rag.__main__":
+        return LAYERS.index("app")  # ``python -m rag``: the CLI's entry point
     parts = module.split(".")
     if len(parts) < 2 or parts[1] not in LAYERS:
         return None  # rag itself (the lazy public API) and top-level helpers

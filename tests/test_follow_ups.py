@@ -196,3 +196,37 @@ def test_more_turn_shapes() -> None:
                                       "Does it seem likely that prices fall?"])
 def test_an_it_that_stands_for_nothing_is_not_a_follow_up(question: str) -> None:
     assert not depends_on_history(question)
+
+
+def test_referents_answered_by_a_kind_or_a_clause() -> None:
+    # "And <a whole question>?" is that question.
+    assert turn("What do reformists acknowledge about Russia?",
+                "Reformists acknowledge Russia's strategic constraints. [1]",
+                "And what do hardliners favor?") == "What do hardliners favor?"
+    # "it" after "Which faction ...?": the faction that answered, before its verb.
+    assert turn("Which faction argues for a closer relationship with Moscow?",
+                "While reformists aim to strengthen Western ties, the hardline faction argues "
+                "for a closer relationship with Moscow. [1]",
+                "How does it view Western diplomacy?") == (
+        "How does the hardline faction view Western diplomacy?")
+    # "it" after "In which city ...?": the city answered.
+    assert turn("In which city did the Eurasian leaders gather?",
+                "A forum was held in Turkmenistan's capital, Ashgabat, where Eurasian leaders "
+                "gathered. [1]", "What is it the capital of?") == (
+        "What is Ashgabat the capital of?")
+    # A name far from the question's words in a long answer did not answer "who".
+    assert turn("Who wants Pezeshkian impeached?",
+                "Iranian Foreign Minister Abbas Araghchi reported to EU officials on military "
+                "cooperation with Russia. Meanwhile, reformists face domestic challenges, with "
+                "hardline lawmakers calling for Pezeshkian's impeachment over diplomatic "
+                "appointments. [1]", "Why?") == "Who wants Pezeshkian impeached, and why?"
+
+
+def test_it_is_not_an_answered_publication_or_date() -> None:
+    assert turn("Which publication wrote about the Ashgabat forum?",
+                "An article by Responsible Statecraft explores a forum held in Ashgabat. [1]",
+                "Which country hosted it?") == "Which country hosted the Ashgabat forum?"
+    assert turn("What stance do the US presidential candidates take on Iran?",
+                "Both US presidential candidates, Kamala Harris and Donald Trump, are taking a "
+                "hardline stance. [1]", "Who are they?") == (
+        "Who are the US presidential candidates?")

@@ -118,6 +118,10 @@ _THERE = re.compile(
     r"(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )\bthere\b(?!\s+(?:is|are|was|were|be)\b)",
     re.I,
 )
+_WHOLE_QUESTION = re.compile(
+    r"(?i)^(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|"
+    r"has|have|can|could|will|would|should)\s+\S+\s+\S+"
+)
 _PREPOSITIONS_RE = ("about", "in", "on", "at", "to", "for", "with", "from", "of", "by",
                     "against", "over", "near", "into")
 _ELLIPSIS_LEAD = re.compile(r"^\s*(?:and|but|so|what about|how about|and what about)\b\s*"
@@ -160,6 +164,10 @@ def condense_question(question: str, history: Sequence[Turn]) -> str:
         short = question.strip().rstrip(" ?.!")
         return f"{previous.rstrip(' ?.!')}, and {short[:1].lower()}{short[1:]}?"
     lead = _ELLIPSIS_LEAD.match(question)
+    rest = lead.group("rest") if lead else ""
+    if rest and _WHOLE_QUESTION.match(rest) and rest.lower() != question.strip().lower():
+        # "And what do hardliners favor?": a question of its own after "and"
+        return condense_question(f"{rest[:1].upper()}{rest[1:]}?", history)
     if lead and lead.group("rest") and len(content_terms(lead.group("rest"))) <= 3:
         return _fill_slot(previous, lead.group("rest")) or question
     return _resolve_pronouns(question, previous, previous_answer)
@@ -204,7 +212,7 @@ def _swap_wh(
                 tail = _fill_gap(tail, answer_text) or tail
             tail = _drop_dangling(tail)
             tail = _with_answered(tail, match.group(0), wh, answer)
-        elif answer and _tense(rest) and not _opening_word(answer, answer_text):
+        elif answer and _tense(rest) and _answers_here(answer, answer_text, previous):
             # "Who criticized him?" answered "Fereshteh Sadeghi" + "Why?" -> "Why did
             # Fereshteh Sadeghi criticize him?"
             aux, tail = _tense(rest), f"{answer} {_base_verb(rest)}"
@@ -315,9 +323,18 @@ def _tense(rest: str) -> str:
     return ""
 
 
-def _opening_word(answer: str, answer_text: str) -> bool:
-    """A one-word "name" that only opens the answer's sentence ("Hardline lawmakers...")."""
-    return " " not in answer and answer_text.lstrip().startswith(answer)
+def _answers_here(answer: str, answer_text: str, previous: str) -> bool:
+    """The answered name stands next to the question's other words in the answer ("...
+    criticized by conservative journalist Fereshteh Sadeghi" for "Who criticized X?"),
+    and is not a capitalised word that only opens a sentence ("Hardline lawmakers")."""
+    if answer_text.lstrip().startswith(answer) and " " not in answer:
+        return False
+    wanted = [w for w in content_terms(previous) if not spans.named_in_question(answer, w)]
+    at = max(0, answer_text.find(answer))
+    if len(answer_text.split()) <= 12:
+        return True  # a short answer is about the question
+    window = content_terms(answer_text[max(0, at - 60) : at + len(answer) + 60])
+    return any(_same_term(w, t) for w in wanted for t in window)
 
 
 def _base_verb(rest: str) -> str:
@@ -337,14 +354,18 @@ def _base_verb(rest: str) -> str:
     return " ".join([verb, *words[1:]])
 
 
-def _answer_span(previous: str, previous_answer: str) -> str:
-    """The span of the previous answer that answered the previous question (typed)."""
+def _answer_span(
+    previous: str, previous_answer: str, kinds: frozenset[spans.SpanType] | None = None
+) -> str:
+    """The span of the previous answer that answered the previous question (typed;
+    only of ``kinds`` when given)."""
     expected = spans.expected_type(previous)
     if not expected.wants_span:
         return ""
     fitting = [
         s for s in spans.extract(previous_answer)
         if expected.weight(s.type) >= 0.5 and not spans.named_in_question(previous, s.text)
+        and (kinds is None or s.type in kinds)
     ]
     fitting.sort(key=lambda s: -expected.weight(s.type))  # stable: first of the best type
     return fitting[0].text if fitting else ""
@@ -523,8 +544,11 @@ def _people(text: str, loose: bool = False) -> list[str]:
     return [s.text for s in spans.extract(text) if s.type in kinds]
 
 
+_PLACES = frozenset({spans.SpanType.CITY, spans.SpanType.PLACE, spans.SpanType.COUNTRY})
+
+
 def _place_referent(previous: str, previous_answer: str) -> str:
-    places = {spans.SpanType.CITY, spans.SpanType.PLACE, spans.SpanType.COUNTRY}
+    places = _PLACES
     for text in (previous, previous_answer):
         found = [s.text for s in spans.extract(text) if s.type in places]
         if found:
@@ -541,6 +565,12 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
         # "Which country's capital hosted the forum?" + "Who is its president?": the
         # country answered; "Where was the forum held?" + "Which country is that in?".
         answered = _answer_span(previous, previous_answer)
+        if answered:
+            return answered
+    if pronoun in ("it", "that", "this") and _ASKS_WHICH.match(previous):
+        # "In which city did they gather?" + "What is it the capital of?": the city (a
+        # place answered; a publication or date answered is seldom "it")
+        answered = _answer_span(previous, previous_answer, _PLACES)
         if answered:
             return answered
     if pronoun in ("they", "them", "their", "theirs"):
@@ -569,6 +599,11 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
     return ""
 
 
+# "In which city ...?", "Which country ...?": a question for a thing of a kind
+_ASKS_WHICH = re.compile(r"(?i)^\s*(?:(?:in|at|from|to|on|for)\s+)?(?:which|what)\s+"
+                         r"(?!(?:is|was|are|were|did|does|do|could|would|will|can)\b)[a-z]+")
+
+
 def _answered_people(previous: str, previous_answer: str) -> str:
     """The people a "who" question was answered with, joined: "Putin and Pezeshkian"."""
     if not previous.lower().lstrip().startswith(("who", "whom")):
@@ -590,8 +625,11 @@ def _answered_people(previous: str, previous_answer: str) -> str:
 
 
 _SUBJECT_QUESTION = re.compile(
-    r"^\s*(?:what|who)\s+(?:(?:could|would|will|can|might|may|should|has|have)\s+)?"
-    r"(?P<verb>[a-z]+)\b",
+    r"^\s*(?:what|who|which\s+[\w-]+)\s+(?:(?:could|would|will|can|might|may|should|has|"
+    r"have)\s+)?"
+    # the verb, not a noun the question word qualifies ("What stance do they take?")
+    r"(?P<verb>[a-z]+)\b(?!\s+(?:do|does|did|is|are|was|were|has|have|can|could|will|"
+    r"would)\b)",
     re.I,
 )
 _CLAUSE_AUX = re.compile(
@@ -615,7 +653,13 @@ def _answered_subject(previous: str, previous_answer: str) -> str:
         if not any(_same_term(verb[0], t) for t in content_terms(sentence)):
             continue
         aux = _CLAUSE_AUX.search(sentence)
-        subject = sentence[: aux.start()].strip() if aux else ""
+        if aux is None:
+            # "..., the hardline faction argues for ...": the words before the verb
+            at = next((m for m in re.finditer(r"[\w’'-]+", sentence)
+                       if any(_same_term(verb[0], t) for t in content_terms(m.group()))), None)
+            subject = sentence[: at.start()].strip() if at else ""
+        else:
+            subject = sentence[: aux.start()].strip()
         subject = subject.rsplit(",", 1)[-1].strip()  # "Similarly, EU leaders"
         if subject and len(subject.split()) <= 8 and "," not in subject:
             return subject[0].lower() + subject[1:] if subject.split()[0].lower() in (

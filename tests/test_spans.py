@@ -33,6 +33,10 @@ from rag.answering.spans import (
         ("In what year did the war end?", SpanType.DATE),
         ("Which movie won best picture?", SpanType.TITLE),
         ("Where did the Pilgrims celebrate the first Thanksgiving?", SpanType.PLACE),
+        ("Which sitting vice president is named in the piece?", SpanType.PERSON),
+        ("Which commentator attacked the foreign minister for his outreach?",
+         SpanType.PERSON),
+        ("Which conservative Iranian journalist criticised him?", SpanType.PERSON),
     ],
 )
 def test_the_question_says_what_kind_of_answer_it_wants(
@@ -45,7 +49,9 @@ def test_the_question_says_what_kind_of_answer_it_wants(
 @pytest.mark.parametrize(
     "question",
     ["Why is Russia withholding S-400s from Iran?", "How do reformists differ from hardliners?",
-     "What did Trump withdraw from?"],
+     "What did Trump withdraw from?",
+     "Which illness could be more severe in the US this year due to a new variant?",
+     "Which type of outbreak has been linked to recalled pasta meals?"],
 )
 def test_why_how_and_open_questions_keep_sentence_answers(question: str) -> None:
     assert not expected_type(question).wants_span

@@ -35,6 +35,13 @@ _POSSESSIVE_FORM = re.compile(
     rf"(?P<owner>[\w .-]+?)[’']s?\s+{_ADJECTIVES}(?:[a-z]+\s+)?(?P<role>[\w-]+)\s*\??\s*$",
     re.I,
 )
+_WHICH_FORM = re.compile(
+    r"^\s*(?i:which)\s+(?P<owner>[A-Z][\w-]+)\s+(?:[a-z]+\s+)?(?P<role>[\w-]+)\s", re.U
+)
+# Roles too loose to be matched by their word ("Which Russian official ...?" is answered
+# by "Russian Deputy Foreign Minister Sergey Ryabkov").
+_LOOSE = {"official", "leader", "person", "man", "woman", "politician", "star", "host",
+          "executive", "celebrity"}
 _WINDOW = 6  # words either side of the name
 
 
@@ -46,9 +53,11 @@ class RoleQuestion:
 
 def role_question(question: str) -> RoleQuestion | None:
     """The role and its owner when the question asks who holds a role of someone."""
-    for form in (_OF_FORM, _POSSESSIVE_FORM):
+    for form in (_OF_FORM, _POSSESSIVE_FORM, _WHICH_FORM):
         match = form.match(question)
         if match is None or not spans.person_role(match.group("role")):
+            continue
+        if form is _WHICH_FORM and match.group("role").lower() in _LOOSE:
             continue
         role = content_terms(match.group("role"))
         owner = [t for t in content_terms(match.group("owner")) if not t.isdigit()]
@@ -61,9 +70,12 @@ def holds(asked: RoleQuestion, candidate: spans.Candidate) -> float:
     """How surely the candidate (a person) holds the asked role: 1.0, 0.5 or 0."""
     if candidate.type != spans.SpanType.PERSON:
         return 0.0
-    near = content_terms(" ".join(_title(candidate)))
+    title = _title(candidate)
+    near = content_terms(" ".join(title))
     if _has(near, [asked.role]) and _has(near, asked.owner):
         return 1.0
+    if _has(near, [asked.role]) and _other_nation(title, asked.owner):
+        return 0.0  # "Russian Deputy Foreign Minister": a minister, not Israel's
     sentence = content_terms(candidate.sentence)
     if _has(sentence, [asked.role]) and _has(sentence, asked.owner):
         return 0.5
@@ -87,6 +99,22 @@ def _title(candidate: spans.Candidate) -> list[str]:
 
 
 _BREAKS = {"and", "or", "with", "between", "by", "to", "from", "than", "as", "against"}
+
+
+def _other_nation(title: list[str], owner: list[str]) -> bool:
+    """The title names a country or a nationality that is not the owner's."""
+    for word in title:
+        word = re.sub(r"[’']s$", "", word.strip(",.;:"))
+        if not word[:1].isupper():
+            continue
+        term = content_terms(word)
+        nation = word.lower() in spans.country_names() or bool(_NATIONALITY.search(word))
+        if nation and term and not _has(term, owner[:1]) and not _has(owner[:1], term):
+            return True
+    return False
+
+
+_NATIONALITY = re.compile(r"^[A-Z][a-z]+(?:ian|ean|ese|ish|ani|i)$")
 
 
 def _has(terms: list[str], wanted: list[str]) -> bool:

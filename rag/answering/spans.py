@@ -25,7 +25,7 @@ could be that answer and weighs them (AskMSR-style redundancy voting):
 Stable API (engineer E's agreement/conflict detection builds on it): ``SpanType``,
 ``Candidate``, ``ExpectedType``, ``SpanGroup``, ``expected_type``, ``extract``,
 ``candidates``, ``sentence_candidates``, ``group``, ``vote``, ``named_in_question``,
-``person_role``.
+``person_role``, ``country_names``.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ for _words, _types in (
      "official politician president minister senator governor mayor ceo executive "
      "coach athlete star celebrity director producer judge candidate lawmaker "
      "journalist host comedian musician quarterback pitcher founder billionaire "
-     "pope king queen prince princess", _PERSON_T),
+     "pope king queen prince princess commentator columnist analyst diplomat spokesman "
+     "spokeswoman spokesperson activist scientist reporter", _PERSON_T),
     ("year month day date", _DATE_T),
     ("film movie song book show album series title novel play musical episode "
      "documentary game podcast word phrase", _TITLE_T),
@@ -238,7 +239,17 @@ def _money_words(question: str) -> bool:
                           r"fund\w*)\b", question, re.I))
 
 
+_AUXILIARIES = _set(
+    "is was are were be been has have had do does did can could will would may might "
+    "should must shall"
+)
+
+
 def _head_noun(rest: str) -> str | None:
+    """The head noun of "which/what <words>": up to two words that describe it may stand
+    before it ("which sitting vice president", "which conservative Iranian journalist");
+    the verb ends the search ("which illness could ..." names no head we know)."""
+    unknown = 0
     for word in rest.split()[:5]:
         word = word.lower().strip(".,?’'")
         if word.endswith("’s") or word.endswith("'s"):
@@ -250,7 +261,9 @@ def _head_noun(rest: str) -> str | None:
             return singular
         if word in _MODIFIERS or word.isdigit():
             continue
-        return None
+        unknown += 1
+        if word in _AUXILIARIES or unknown > 2:
+            return None
     return None
 
 
@@ -277,6 +290,11 @@ def _countries() -> frozenset[str]:
                 names.add(value.lower())
                 names.add(value.split(",")[0].lower())
     return frozenset(names)
+
+
+def country_names() -> frozenset[str]:
+    """Lower-case names of countries (pycountry, with common short forms)."""
+    return _countries()
 
 
 @lru_cache(maxsize=1)

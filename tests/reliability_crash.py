@@ -168,7 +168,7 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
     for record in records.values():
         if record.duplicate_of and record.duplicate_of not in originals:
             wrong.append(f"{record.id} is a duplicate of missing {record.duplicate_of}")
-        if record.duplicate_of and record.chunk_ids:
+        if record.duplicate_of and record.passage_ids:
             wrong.append(f"duplicate {record.id} has passages")
 
     passages: dict[str, str] = {}
@@ -177,7 +177,7 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
         for chunk_id, meta in zip(ids, metas, strict=True):
             passages[chunk_id] = str(meta.get("article_id", ""))
             seen[chunk_id] += 1
-    listed = {c: r.id for r in originals.values() for c in r.chunk_ids}
+    listed = {c: r.id for r in originals.values() for c in r.passage_ids}
     orphans = sorted(set(passages) - set(listed))
     if orphans:
         wrong.append(f"{len(orphans)} orphaned passages, e.g. {orphans[:3]}")
@@ -197,7 +197,7 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
     else:
         if keyword.position != index.log_position():
             wrong.append("keyword index is behind the index's change log")
-        held = keyword.passages.chunk_ids()
+        held = keyword.passages.passage_ids()
         if sorted(held) != sorted(passages):
             diff = set(held) ^ set(passages)
             wrong.append(f"BM25 and Chroma disagree on {len(diff)} passages")

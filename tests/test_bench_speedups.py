@@ -91,7 +91,7 @@ def test_failed_write_stops_ingest_and_a_rerun_completes(
     assert summary.unchanged == written_first and summary.added == 12 - written_first
     index = ArticleIndex(hashing_settings, make_embeddings(hashing_settings))
     assert index.count_articles() == 12
-    assert index.count_passages() == sum(len(r.chunk_ids) for r in index.records().values())
+    assert index.count_passages() == sum(len(r.passage_ids) for r in index.records().values())
 
 
 def test_repeated_passage_text_is_embedded_once(

@@ -327,7 +327,7 @@ def test_1_a_rebuild_killed_during_its_swap_is_finished_or_undone(
     old = {"Volcano erupts in Iceland", "Parliament passes budget", "Local club wins the cup"}
     new = {"Volcano erupts in Iceland", "Parliament passes budget", "Tram line opens"}
     assert {r.title for r in records.values()} in (old, new)
-    wanted = {c for r in records.values() for c in r.chunk_ids}
+    wanted = {c for r in records.values() for c in r.passage_ids}
     assert wanted == _passages(indexed)
 
 

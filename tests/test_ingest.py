@@ -54,7 +54,7 @@ def test_changed_article_replaces_its_passages(corpus: Path, hashing_settings: S
     assert not any("301 to 250" in t for t in texts)
     # The keyword side follows the dense side.
     keyword = KeywordStore(keyword_dir(hashing_settings)).open().passages
-    assert sorted(keyword.chunk_ids()) == passage_ids(hashing_settings)
+    assert sorted(keyword.passage_ids()) == passage_ids(hashing_settings)
 
 
 def test_prune_removes_articles_whose_files_are_gone(

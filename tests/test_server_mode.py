@@ -140,8 +140,8 @@ def test_two_machines_see_the_same_articles(
     engine_c = SearchEngine(chroma_server.settings(tmp_path / "c", collection=name,
                                                    use_dense=False))
     assert engine_c.search("glacier melting", 3)[0].metadata["title"] == "Glacier"
-    seen_by_c = engine_c.keyword().passages.chunk_ids()
-    assert sorted(seen_by_c) == sorted(engine_a.keyword().passages.chunk_ids())
+    seen_by_c = engine_c.keyword().passages.passage_ids()
+    assert sorted(seen_by_c) == sorted(engine_a.keyword().passages.passage_ids())
 
 
 def test_second_ingester_is_stopped_by_the_server_lease(

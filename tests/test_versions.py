@@ -93,7 +93,7 @@ def test_versions_are_both_indexed_and_linked_both_ways(
     records = index.records()
     assert records["wire-a"].versions == ["wire-b"]
     assert records["wire-b"].versions == ["wire-a"]
-    assert not records["wire-b"].duplicate_of and records["wire-b"].chunk_ids
+    assert not records["wire-b"].duplicate_of and records["wire-b"].passage_ids
     for article_id, other in (("wire-a", "wire-b"), ("wire-b", "wire-a")):
         got = index.passages.get(where={"article_id": article_id}, include=["metadatas"])
         assert got["ids"]

@@ -53,7 +53,7 @@ class StoredArticle:
     content_hash: str
     text_hash: str
     minhash: str
-    chunk_ids: list[str]  # its passages' ids, in reading order
+    passage_ids: list[str]  # its passages' ids, in reading order (stored as chunk_ids)
     duplicate_of: str  # the stored article whose text this one repeats ("" when none)
     also_published_at: list[str]  # URLs of the same text elsewhere
     duplicate_ids: list[str]  # articles whose text this record stands for

@@ -712,7 +712,7 @@ class _Ingestion:
         record = ArticleRecord(
             id=article.id, title=article.title, source=article.source, date=article.date,
             url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
-            minhash=signature, chunk_ids=[p.id for p in passages], duplicate_of="",
+            minhash=signature, passage_ids=[p.id for p in passages], duplicate_of="",
             also_published_at=also, duplicate_ids=dup_ids, versions=versions,
         )
         metadatas = [passage_metadata(record, p) for p in passages]
@@ -739,13 +739,13 @@ class _Ingestion:
             self.summary.added += 1
         else:
             self.summary.updated += 1
-        if old is not None and old.chunk_ids:
+        if old is not None and old.passage_ids:
             self.index.delete_passages(self.index.passage_ids_of(article.id))
             self.dups.remove(article.id)
         record = ArticleRecord(
             id=article.id, title=article.title, source=article.source, date=article.date,
             url=article.url, origin=article.origin, content_hash=digest, text_hash=t_hash,
-            minhash=signature, chunk_ids=[], duplicate_of=original_id,
+            minhash=signature, passage_ids=[], duplicate_of=original_id,
             also_published_at=[], duplicate_ids=[],
         )
         self.index.put_record(record, article.text)
@@ -793,7 +793,7 @@ class _Ingestion:
         updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
                                    "duplicate_ids": dup_ids, "versions": versions})
         text = self.index.article_text(original.id) or ""
-        self.index.relink_passages(original.chunk_ids, also, dup_ids, versions)
+        self.index.relink_passages(original.passage_ids, also, dup_ids, versions)
         self.index.put_record(updated, text)
         self.records[original.id] = updated
         self.changed = True

@@ -79,7 +79,7 @@ class KeywordFilter:
 
 @dataclass(frozen=True)
 class KeywordHit:
-    chunk_id: str  # the article id in the article-level index
+    passage_id: str  # the article id in the article-level index
     score: float
     article_id: str
     date: int
@@ -163,25 +163,25 @@ class KeywordIndex:
             doc["chunk_id"][0], float(score), doc["article_id"][0], int(doc["date"][0])
         )
 
-    def chunk_ids(self) -> list[str]:
-        """Every chunk id held (for checks: reads every stored document)."""
+    def passage_ids(self) -> list[str]:
+        """Every passage id held (for checks: reads every stored document)."""
         if not len(self):
             return []
         searcher = self.searcher
         found = searcher.search(self._t.Query.all_query(), limit=len(self), count=False).hits
         return [searcher.doc(address)["chunk_id"][0] for _, address in found]
 
-    def articles_of(self, chunk_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-        """(article id, date) of each passage this index holds, by chunk id."""
-        if not chunk_ids:
+    def articles_of(self, passage_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """(article id, date) of each passage this index holds, by passage id."""
+        if not passage_ids:
             return {}
         searcher = self.searcher
-        query = self._t.Query.term_set_query(self.schema, "chunk_id", list(chunk_ids))
-        found = searcher.search(query, limit=len(chunk_ids), count=False).hits
+        query = self._t.Query.term_set_query(self.schema, "chunk_id", list(passage_ids))
+        found = searcher.search(query, limit=len(passage_ids), count=False).hits
         out = {}
         for score, address in found:
             hit = self._hit(searcher, score, address)
-            out[hit.chunk_id] = (hit.article_id, hit.date)
+            out[hit.passage_id] = (hit.article_id, hit.date)
         return out
 
 
@@ -234,10 +234,10 @@ class LogPosition:
         return (self.generation, self.seq)
 
 
-def _passage_doc(t: Any, chunk_id: str, meta: dict[str, Any], text: str) -> Any:
+def _passage_doc(t: Any, passage_id: str, meta: dict[str, Any], text: str) -> Any:
     return t.Document(
         text=_terms_text(f"{meta.get('title', '')}\n{text}"),
-        chunk_id=chunk_id,
+        chunk_id=passage_id,  # the stored field keeps its name (existing caches)
         article_id=str(meta.get("article_id", "")),
         source=str(meta.get("source", "")),
         date=int(meta.get("date_int", 0) or 0),
@@ -255,8 +255,8 @@ def _article_docs(t: Any, rows: Rows) -> Iterator[Any]:
 
 def _passage_docs(t: Any, rows: Rows) -> Iterator[Any]:
     for ids, metas, docs in rows:
-        for chunk_id, meta, text in zip(ids, metas, docs, strict=True):
-            yield _passage_doc(t, chunk_id, meta or {}, text or "")
+        for passage_id, meta, text in zip(ids, metas, docs, strict=True):
+            yield _passage_doc(t, passage_id, meta or {}, text or "")
 
 
 # --- the folder --------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def record_metadata(record: StoredArticle) -> dict[str, Any]:
         "content_hash": record.content_hash,
         "text_hash": record.text_hash,
         "minhash": record.minhash,
-        "chunk_ids": json.dumps(record.chunk_ids),
+        "chunk_ids": json.dumps(record.passage_ids),
         "duplicate_of": record.duplicate_of,
         **_links(record.also_published_at, record.duplicate_ids, record.versions),
     }
@@ -81,7 +81,7 @@ def record_from(record_id: str, meta: dict[str, Any]) -> StoredArticle:
         content_hash=str(meta.get("content_hash", "")),
         text_hash=str(meta.get("text_hash", "")),
         minhash=str(meta.get("minhash", "")),
-        chunk_ids=list(_id_list(meta.get("chunk_ids"))),
+        passage_ids=list(_id_list(meta.get("chunk_ids"))),
         duplicate_of=str(meta.get("duplicate_of", "")),
         also_published_at=list(_id_list(meta.get("also_published_at"))),
         duplicate_ids=list(_id_list(meta.get("duplicate_ids"))),

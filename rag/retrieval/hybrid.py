@@ -379,11 +379,11 @@ class SearchEngine:
             where = filters.keyword_filter()
             if settings.retrieval.use_bm25:
                 for hit in keyword.passages.search(query, fetch, where):
-                    candidate = candidates.setdefault(hit.chunk_id, _Candidate(hit.chunk_id))
+                    candidate = candidates.setdefault(hit.passage_id, _Candidate(hit.passage_id))
                     candidate.bm25 = hit.score
                     if not candidate.article_id:
                         candidate.article_id, candidate.date_int = hit.article_id, hit.date
-                    bm25_rank.append(hit.chunk_id)
+                    bm25_rank.append(hit.passage_id)
             if settings.retrieval.use_article_bm25:
                 article_rank = [h.article_id for h in keyword.articles.search(query, fetch, where)]
             timings["bm25_ms"] = elapsed_ms(started)

@@ -161,10 +161,20 @@ def test_the_answer_goes_where_the_question_word_stood() -> None:
     assert turn("What is Israel preparing for?",
                 "Israel prepares for potential retaliation following Iran's missile "
                 "strikes. [1]", "Why?") == "Why is Israel preparing for potential retaliation?"
-    # Nothing lines up: the question word's object is left out, nothing invented.
+    # Nothing lines up: nothing invented, both questions in one sentence.
     assert turn("Which Gulf ally does Moscow avoid upsetting?",
                 "Moscow avoids risking relations with Gulf allies. [1]", "Why?") == (
-        "Why does Moscow avoid upsetting?")
+        "Which Gulf ally does Moscow avoid upsetting, and why?")
+    # "it" after a question ending on its preposition: the thing answered.
+    assert turn("What did Russia warn Israel against?",
+                "Russia's warnings to Israel against targeting Iranian nuclear sites "
+                "underscore the friction. [1]", "Who said it would be catastrophic?") == (
+        "Who said targeting Iranian nuclear sites would be catastrophic?")
+    # A yes/no question's subject: "that" is what it asked about.
+    assert turn("Is domestic support for pro-Western reformists growing?",
+                "Support for pro-Western reformists wanes. [1]",
+                "What does that mean for Tehran?") == (
+        "What does domestic support for pro-Western reformists mean for Tehran?")
 
 
 def test_more_turn_shapes() -> None:

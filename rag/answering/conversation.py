@@ -2,20 +2,33 @@
 
 First decide whether the turn depends on the history at all (``depends_on_history``):
 pronouns and possessives ("he", "its"), "that/this" standing for what was just said,
-"there", "else", and ellipsis ("Where?", "Why not?", "And Russia's?", "What about
-Harris?"). A question that stands on its own is answered on its own.
+"there", "else", and ellipsis ("Where?", "Why not?", "On what date?", "And Russia's?",
+"What about Harris?"). A question that stands on its own is answered on its own; an "it"
+that stands for nothing ("Will it rain?") is no follow-up.
 
-A dependent turn is rewritten by putting the referent in place, never by appending the
-previous question:
-- a bare question word ("Where?", "When was that?", "Why not?") takes the previous
-  question's place: "Where did Putin and Pezeshkian meet?" + "When was that?" ->
-  "When did Putin and Pezeshkian meet?";
-- "And X?" / "What about X?" puts X in the slot of the previous question it matches
-  ("Who is Iran's president?" + "And Russia's?" -> "Who is Russia's president?");
-- a pronoun is replaced by its referent, typed with the span finder
-  (``rag.answering.spans``): "he/she" by a person (the one a "who" question was answered
-  with, else the person the previous question or answer names), "there" by a place,
-  "it/they/that" by what the previous question asked about.
+The previous question is read as it was understood (itself condensed against the turns
+before it), so "Why?" after "Who criticized him?" knows who "him" was. A dependent turn
+is rewritten by putting the referent in place, never by appending the previous question:
+- a question word ("Where?", "When was that?", "Why not?", "Over what?") takes the
+  previous question's place, and what answered the old question word goes where that
+  word stood: "Where did Putin and Pezeshkian meet?" (Ashgabat) + "When was that?" ->
+  "When did Putin and Pezeshkian meet in Ashgabat?"; "Which weapons does Moscow refrain
+  from delivering to Iran?" + "Why?" -> "Why does Moscow refrain from delivering
+  high-grade weaponry like Su-35s and S-400s to Iran?" (the gap is found by aligning the
+  question's words around it with the answer). When no clean swap exists, both questions
+  make one sentence ("Who wants Pezeshkian impeached, and over what?");
+- "And X?" / "What about X?" puts X in the slot of the previous question it matches (a
+  name of the same kind, else the subject, else the object of a "which" question):
+  "Who is Iran's president?" + "And Russia's?" -> "Who is Russia's president?";
+- a pronoun is replaced by a referent of its kind, chosen from typed candidates: spans
+  of the question and answer (``rag.answering.spans``), the subject of the previous
+  question (found without a tagger: past names, "between X and Y", participles), the
+  span or clause that answered it. "he/she": after "Who is X?" or "Who criticized X?"
+  the person answered (the name nearest the question's words in the answer), after
+  "Who did X meet?" X; a second person pronoun is the other person. "they": the people
+  the answer joins with "and", else the subject of the sentence that answered. "it/that":
+  the place answered to "In which city ...?", the clause that answered "What could
+  reduce ...?", else what the previous question was about. "there": a place.
 """
 
 from __future__ import annotations
@@ -208,8 +221,13 @@ def _swap_wh(
                 tail = tail.rsplit(" of ", 1)[1]
             elif _asked_what(match.group(0)) and wh.lower() != "what":
                 # "Which weapons does Moscow refrain from delivering to Iran?" + "Why?":
-                # the weapons answered go where the question word's object was.
-                tail = _fill_gap(tail, answer_text) or tail
+                # the weapons answered go where the question word's object was; when
+                # nothing lines up, no swap ("Which Gulf ally does Moscow avoid
+                # upsetting, and why?" follows).
+                filled = _fill_gap(tail, answer_text)
+                if not filled:
+                    return ""
+                tail = filled
             tail = _drop_dangling(tail)
             tail = _with_answered(tail, match.group(0), wh, answer)
         elif answer and _tense(rest) and _answers_here(answer, answer_text, previous):
@@ -244,9 +262,17 @@ def _fill_gap(tail: str, answer_text: str) -> str:
     "...refrains from delivering high-grade weaponry like Su-35s and S-400s to Iran").
     Empty when no gap lines up."""
     words = tail.split()
+    gap, filler = _gap(words, answer_text)
+    return " ".join([*words[:gap], *filler, *words[gap:]]) if filler else ""
+
+
+def _gap(words: list[str], answer_text: str, only_end: bool = False) -> tuple[int, list[str]]:
+    """Where in ``words`` the answer's words go, and those words (none: no gap)."""
     tokens = _TOKEN.findall(answer_text)
     stems = [_stem(t) for t in tokens]
     for gap in range(len(words), 1, -1):
+        if only_end and gap < len(words):
+            break
         left, before = _stem(words[gap - 1]), _stem(words[gap - 2])
         right = _stem(words[gap]) if gap < len(words) else ""
         for j, stem in enumerate(stems):
@@ -254,8 +280,8 @@ def _fill_gap(tail: str, answer_text: str) -> str:
                 continue
             filler = _filler(tokens, stems, j + 1, right)
             if filler and not any(_stem(w) in {_stem(f) for f in filler} for w in words):
-                return " ".join([*words[:gap], *filler, *words[gap:]])
-    return ""
+                return gap, filler
+    return 0, []
 
 
 def _filler(tokens: list[str], stems: list[str], start: int, right: str) -> list[str]:
@@ -584,7 +610,8 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
                        r"\s*[?.!]*\s*$", previous)
         if who:
             return f"the people who {who.group(1)}"
-    claim = _answered_subject(previous, previous_answer)
+    claim = _answered_subject(previous, previous_answer) or _answered_object(
+        previous, previous_answer)
     if claim:
         return claim
     before_verb = _subject_before_verb(previous)
@@ -637,6 +664,19 @@ _CLAUSE_AUX = re.compile(
 )
 
 
+def _answered_object(previous: str, previous_answer: str) -> str:
+    """What answered "What did Russia warn Israel against?": the noun phrase after the
+    question's last words in the answer ("...against targeting Iranian nuclear sites")."""
+    body = previous.strip().rstrip(" ?.!")
+    if not re.match(r"(?i)^what\s+(?:did|does|do)\s", body):
+        return ""
+    words = body.split()
+    if words[-1].lower() not in _PREPOSITIONS:
+        return ""  # only a question ending on its preposition asks for a thing
+    _, filler = _gap(words[2:], previous_answer, only_end=True)
+    return " ".join(filler)
+
+
 def _answered_subject(previous: str, previous_answer: str) -> str:
     """What answered a question whose "what" was the subject ("What could reduce Iran's
     dependence?" answered "A shift in Washington's approach could offer ... reducing its
@@ -685,9 +725,9 @@ def _replace(question: str, span: tuple[int, int], pronoun: str, referent: str) 
 
 
 _AUX = re.compile(
-    r"^\s*(?:(?:by|in|on|at|for|with|from|to)\s+)?(?:who|when|where|why|"
+    r"^\s*(?:(?:(?:by|in|on|at|for|with|from|to)\s+)?(?:who|when|where|why|"
     r"how(?:\s+(?:many|much|long|often|far)(?:\s+[\w’'-]+)??)?|"
-    r"(?:what|which)(?:\s+[\w’'-]+){0,3}?)\s+"
+    r"(?:what|which)(?:\s+[\w’'-]+){0,3}?)\s+)?"
     r"(?P<aux>did|does|do|has|have|had|will|would|can|could|should|is|was|are|were)\s+"
     r"(?P<rest>.+?)\s*[?.!]*\s*$",
     re.I,

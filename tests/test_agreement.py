@@ -110,3 +110,19 @@ def test_export_keeps_outlets_dates_and_conflicts(summit: Settings) -> None:
     assert "As of 20 Mar 2026" in text
     assert "Sources disagree" in text
     assert "Ledger Wire, 2 Mar 2026" in text
+
+
+def test_eval_summary_counts_conflict_alarms(summit: Settings) -> None:
+    from rag.evaluation.runner import run_suite
+    from rag.evaluation.suite import parse_case
+
+    from .test_eval_runner import JUDGE
+
+    cases = [
+        parse_case({"id": "venue", "question": "Where will the climate summit be held?",
+                    "as_of": "2026-03-20"}, "line 1"),
+        parse_case({"id": "one", "question": "Where will the climate summit be held?",
+                    "as_of": "2026-03-20", "filters": {"sources": ["Ledger Wire"]}}, "line 2"),
+    ]
+    summary = run_suite(cases, build_chain(summit), JUDGE)["summary"]
+    assert summary["n_conflict_alarms"] == 1

@@ -8,6 +8,15 @@ question. Articles whose values differ conflict; articles giving the main value 
 in the answer's first cited sentence) corroborate it, and their distinct outlets are
 counted. The same check runs on any answerer's output: it reads the citations and the
 retrieved passages, not the answerer.
+
+Sources disagree only when they report the same story: a conflict needs values of the
+type the question asks for (not a fallback guess), from different outlets (an outlet's
+later article with another value is a later version of its own report, not a second
+source), published within ``SAME_STORY_DAYS`` of each other, and not two names for one
+thing ("UK" / "United Kingdom", "NHTSA" / "National Highway Traffic Safety
+Administration", "Louvre" / "Paris' Louvre"). On RealTime QA, where the passages read
+often come from one outlet's articles about other weeks' events, every alarm the check
+raised without these conditions was false (docs/benchmarks.md, "Conflicts on real news").
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from langchain_core.documents import Document
 
 from rag.answering import spans
 from rag.answering.base import cite
+from rag.core.dates import parse_day
 from rag.core.schema import (
     Answer,
     AnswerSentence,
@@ -47,6 +57,12 @@ _OPPOSITES = [
     ("confirm", "deni"), ("pass", "fail"), ("increas", "decreas"), ("allow", "ban"),
 ]
 _MIN_OVERLAP = 0.34
+#: Reports further apart than this are about different events (or a story's later stage).
+SAME_STORY_DAYS = 30
+#: A value typed this well for the question can stand in a conflict (fallback guesses,
+#: e.g. an organisation for "who" at 0.35, cannot).
+_STRONG = 0.6
+_MINOR_WORDS = {"of", "and", "the", "for", "de", "du", "la", "&"}
 
 
 @dataclass
@@ -58,6 +74,7 @@ class _Reading:
     date: str
     value: str
     key: str  # the value normalised for comparison
+    strong: bool  # of the type the question asks for (not a fallback type)
     passage: Document
     start: int
     end: int
@@ -97,10 +114,15 @@ def check(question: str, answer: Answer, passages: Sequence[Document]) -> Answer
             citation_ids=sorted({cited[r.article_id] for r in agreeing if r.article_id in cited}),
             claim=agreeing[0].value,
         )
-    if len(groups) >= 2:
+    rivals = _rivals(agreeing, readings, main)
+    if rivals:
+        sides = {main: agreeing}
+        for reading in rivals:
+            sides.setdefault(reading.key, []).append(reading)
+        shown = [r for group in sides.values() for r in group]
         citations = list(answer.citations)
-        ids = {r.article_id: _citation_for(r, citations) for r in readings}
-        conflict = Conflict(kind=kind, values=_sides(groups, ids))
+        ids = {r.article_id: _citation_for(r, citations) for r in shown}
+        conflict = Conflict(kind=kind, values=_sides(sides, ids))
         from rag.answering.news import conflict_sentence
 
         text = conflict_sentence(answer.model_copy(update={"conflicts": [conflict]}))
@@ -160,7 +182,7 @@ def _readings(
                     meta = passage.metadata
                     best = (score, _Reading(
                         article_id, str(meta.get("source") or ""), str(meta.get("date") or ""),
-                        value[0], value[1], passage, start, end,
+                        value[0], value[1], value[2], passage, start, end,
                     ))
         if best is not None:
             readings.append(best[1])
@@ -186,14 +208,18 @@ def _unit(question: str) -> str:
     return terms[0] if terms else ""
 
 
-def _value(kind: str, sentence: str, question: str, unit: str) -> tuple[str, str] | None:
-    """(value as written, comparison key) of the type asked, not named in the question:
+def _value(
+    kind: str, sentence: str, question: str, unit: str
+) -> tuple[str, str, bool] | None:
+    """(value as written, comparison key, of the asked type itself) of the type asked, not
+    named in the question:
     the span rag.answering.spans types best for the question (a number must count what
     the question counts: '41 people', not '212 passengers')."""
     if kind == "yes/no":
-        return _polarity(sentence, question)
+        polarity = _polarity(sentence, question)
+        return (*polarity, True) if polarity else None
     expected = spans.expected_type(question)
-    best: tuple[float, str, str] | None = None
+    best: tuple[float, str, str, bool] | None = None
     for span in spans.extract(sentence):
         weight = expected.weight(span.type)
         number = spans.family(span.type) == "number"
@@ -213,8 +239,18 @@ def _value(kind: str, sentence: str, question: str, unit: str) -> tuple[str, str
         if spans.family(span.type) == "name":
             key = key.split()[-1] if key.split() else key  # "Putin" ~ "Vladimir Putin"
         if best is None or weight > best[0]:
-            best = (weight, span.text, key)
-    return (best[1], best[2]) if best else None
+            strong = weight >= _STRONG and not _capital(
+                span.type, span.start, span.text, sentence
+            )
+            best = (weight, span.text, key, strong)
+    return (best[1], best[2], best[3]) if best else None
+
+
+def _capital(span_type: spans.SpanType, start: int, text: str, sentence: str) -> bool:
+    """An unknown one-word name opening the sentence: a capital letter, not a name
+    ("Let", "Week", "Funeral")."""
+    lead = len(sentence) - len(sentence.lstrip(" \t\n\"“'‘("))
+    return span_type == spans.SpanType.ENTITY and start <= lead and " " not in text
 
 
 def _polarity(sentence: str, question: str) -> tuple[str, str] | None:
@@ -250,6 +286,48 @@ def _counted(sentence: str) -> dict[str, str]:
         if noun and not re.match(r"(19|20)\d\d$", match.group(1)):
             found[noun[0]] = match.group(1).replace(",", "")
     return found
+
+
+# --- which readings disagree with the answer -------------------------------------------------
+def _rivals(agreeing: list[_Reading], readings: list[_Reading], main: str) -> list[_Reading]:
+    """Readings that contradict the answer's value: same story, another outlet, a value of
+    the asked type that is not another name for the answer's."""
+    mains = [r for r in agreeing if r.strong]
+    return [
+        r for r in readings
+        if r.key != main and r.strong
+        and not any(_same_thing(r.value, m.value) for m in mains)
+        and any(_same_story(r, m) for m in mains)
+    ]
+
+
+def _same_story(a: _Reading, b: _Reading) -> bool:
+    """Two reports that can disagree: other outlets (or, without outlets, other articles),
+    published within SAME_STORY_DAYS of each other when both are dated."""
+    if a.article_id == b.article_id or (a.outlet and a.outlet.lower() == b.outlet.lower()):
+        return False
+    days = [parse_day(a.date), parse_day(b.date)]
+    if days[0] is None or days[1] is None:
+        return True
+    return abs((days[0] - days[1]).days) <= SAME_STORY_DAYS
+
+
+def _same_thing(a: str, b: str) -> bool:
+    """Two names for one thing: the words of one inside the other ("Louvre", "Paris'
+    Louvre"; "Ford", "Ford Motor Co"), or an acronym of the other ("UK", "United
+    Kingdom"; "NHTSA")."""
+    words_a, words_b = _words(a), _words(b)
+    if not words_a or not words_b:
+        return False
+    short, long = sorted((words_a, words_b), key=len)
+    if set(short) <= set(long):
+        return True
+    acronym = "".join(w[0] for w in long if w not in _MINOR_WORDS)
+    return len(short) == 1 and len(short[0]) >= 2 and short[0] == acronym
+
+
+def _words(value: str) -> list[str]:
+    return [w.lower().removesuffix("'s").removesuffix("’s") for w in re.findall(r"[\w'’]+", value)]
 
 
 # --- assembling ----------------------------------------------------------------------------

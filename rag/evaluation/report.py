@@ -75,7 +75,7 @@ def split_rows(report: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
         return [], []
     parts = list(splits)
     keys = [*SUMMARY_KEYS, "answerable_accuracy", "cited_evidence_rate", "kept_answer_rate",
-            "n_answer_in_read", "n_with_evidence", "n_abstained"]
+            "n_answer_in_read", "n_with_evidence", "n_abstained", "n_conflict_alarms"]
     rows = [[key, *(fmt(splits[p].get(key), key) for p in parts)] for key in keys]
     return parts, rows
 

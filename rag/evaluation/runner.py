@@ -330,6 +330,8 @@ def summarise(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "n_expect_abstain": sum(1 for r in results if r["expected"]["abstain"]),
         "n_abstained": sum(1 for r in ok if r["abstained"]),
         "errors": len(results) - len(ok),
+        # Answers that say "Sources disagree" (on any suite: on real news most are false).
+        "n_conflict_alarms": sum(1 for r in ok if r.get("conflicts")),
     }
     summary |= conflict_scores(ok)
     return {k: _round(v, 4) if isinstance(v, float) else v for k, v in summary.items()}

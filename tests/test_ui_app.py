@@ -19,6 +19,7 @@ from tests.ui_fixtures import (
     app_test,
     html_bodies,
     turns,
+    use_llm_server,
     use_settings,
 )
 
@@ -270,11 +271,7 @@ def test_the_llm_is_offered_only_when_configured_and_its_unsupported_claims_mark
         "The eruption was caused by a secret government weather machine [1]."
     )
     with OpenAICompatibleServer(fixed(reply)) as server:
-        monkeypatch.setenv("RAG_LLM", "openai")
-        monkeypatch.setenv("RAG_LLM_MODEL", server.model)
-        monkeypatch.setenv("RAG_OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test-ui")
-        monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "10")
+        use_llm_server(monkeypatch, server)
         at = started()
         assert at.radio(key="answerer").value == "grounded"  # offline stays the default
         at.radio(key="answerer").set_value("llm").run()

@@ -16,7 +16,14 @@ from rag.app.conversations import ConversationStore
 from rag.core.settings import Settings
 from rag.indexing.ingest import ingest
 from tests.conftest import SEED_DIR
-from tests.ui_fixtures import HASHING_ABSTAIN, app_test, html_bodies, turns, use_settings
+from tests.ui_fixtures import (
+    HASHING_ABSTAIN,
+    app_test,
+    html_bodies,
+    turns,
+    use_llm_server,
+    use_settings,
+)
 
 VOLCANO = "How many residents were evacuated near the volcano?"
 
@@ -297,11 +304,7 @@ def test_regenerate_with_the_other_answerer(
 
     reply = "Officials evacuated four thousand residents as a precaution [1]."
     with OpenAICompatibleServer(fixed(reply)) as server:
-        monkeypatch.setenv("RAG_LLM", "openai")
-        monkeypatch.setenv("RAG_LLM_MODEL", server.model)
-        monkeypatch.setenv("RAG_OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test-ui")
-        monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "10")
+        use_llm_server(monkeypatch, server)
         at = ask(started(), VOLCANO)
         [before] = turns(at)
         assert before["answer"].answerer == "grounded" and not server.chat_requests

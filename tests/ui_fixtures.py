@@ -57,6 +57,15 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
         monkeypatch.setenv(name, value)
 
 
+def use_llm_server(monkeypatch: pytest.MonkeyPatch, server: Any) -> None:
+    """Point the app at a fake OpenAI-compatible ``server`` (tests/llm_servers.py)."""
+    monkeypatch.setenv("RAG_LLM", "openai")
+    monkeypatch.setenv("RAG_LLM_MODEL", server.model)
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test-ui")
+    monkeypatch.setenv("RAG_LLM_TIMEOUT_S", "10")
+
+
 def app_test(timeout: float = 120) -> Any:
     from streamlit.testing.v1 import AppTest
 

@@ -7,13 +7,12 @@ with p >= 0.05 is within what chance moves on this many cases.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from rag.evaluation.metrics import paired_test
-from rag.evaluation.suite import SuiteError
+from rag.evaluation.suite import SuiteError, read_json_object
 
 #: p-value under which a change between two runs is reported as significant.
 SIGNIFICANCE_LEVEL = 0.05
@@ -24,13 +23,8 @@ def load_report(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         path = path / "report.json"
-    if not path.is_file():
-        raise SuiteError(f"baseline {path} not found; pass the report.json of an earlier run")
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteError(f"baseline {path} is not valid JSON ({exc}); pass a report.json") from None
-    if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+    report = read_json_object(path, "baseline", "pass the report.json of an earlier run")
+    if not isinstance(report.get("summary"), dict):
         raise SuiteError(f"baseline {path} has no \"summary\"; pass a report.json of rag eval")
     report.setdefault("cases", [])
     return report

@@ -9,12 +9,11 @@ side; ``--part NAME`` asks only that part's cases (iterate on ``tune``, look at
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.suite import EvalCase, SuiteError
+from rag.evaluation.suite import EvalCase, SuiteError, read_json_object
 
 Split = dict[str, list[str]]
 
@@ -22,14 +21,9 @@ Split = dict[str, list[str]]
 def load_split(path: str | Path) -> Split:
     """The parts of a split file; SuiteError names the problem and the fix."""
     path = Path(path)
-    if not path.is_file():
-        raise SuiteError(f"split file {path} not found; pass a JSON file of id lists")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SuiteError(f"{path} is not a JSON object of id lists ({exc})") from None
-    if not isinstance(raw, dict):
-        raise SuiteError(f"{path}: expected {{\"tune\": [ids], \"validate\": [ids]}}")
+    raw = read_json_object(
+        path, "split file", 'pass a JSON object of id lists, {"tune": [ids], "validate": [ids]}'
+    )
     parts = {
         name: [str(i) for i in ids]
         for name, ids in raw.items()

@@ -110,6 +110,20 @@ def load_suite(path: str | Path) -> list[EvalCase]:
     return parse_suite(lines, str(path))
 
 
+def read_json_object(path: Path, what: str, fix: str) -> dict[str, Any]:
+    """The JSON object in the file ``path`` (a ``what``); SuiteError saying what is wrong
+    with it, then ``fix``."""
+    if not path.is_file():
+        raise SuiteError(f"{what} {path} not found; {fix}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{what} {path} is not valid JSON ({exc}); {fix}") from None
+    if not isinstance(raw, dict):
+        raise SuiteError(f"{what} {path} is not a JSON object; {fix}")
+    return raw
+
+
 def parse_suite(lines: Iterable[str], origin: str = "suite") -> list[EvalCase]:
     cases: list[EvalCase] = []
     seen: dict[str, int] = {}

@@ -139,12 +139,8 @@ def read_questions(
 
 
 # --- measuring ------------------------------------------------------------------------
-def percentile(values: Sequence[float], q: float) -> float:
-    """numpy's percentile (q in 0..100) of a non-empty sequence, as eval reports it."""
-    value = metrics.percentile(values, q)
-    if value is None:
-        raise ValueError("percentile of no values")
-    return value
+#: numpy's percentile (q in 0..100) of a non-empty sequence, as eval reports it.
+percentile = metrics.percentile_of
 
 
 def distinct_articles(article_ids: Sequence[str], limit: int) -> list[str]:
@@ -459,48 +455,19 @@ def scaling(settings: Any, sizes: list[int], questions: list[str], work: Path) -
     """
     import numpy as np
 
+    from benchmarks.scale import SourceRows, grow_index
     from rag.answering.chain import build_chain
     from rag.indexing.embeddings import make_embeddings
     from rag.indexing.store import ArticleIndex
 
     source = ArticleIndex(settings, make_embeddings(settings), create=False)
-    got = source.passages.get(include=["documents", "metadatas", "embeddings"])
-    base_ids, base_docs = list(got["ids"]), list(got["documents"])
-    base_metas = [dict(m or {}) for m in got["metadatas"]]
-    base_vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    article_rows = source.articles.get(include=["documents", "metadatas"])
+    base = SourceRows.read(source)
     rng = np.random.default_rng(6)
     rows = []
     for size in sizes:
         target = settings.model_copy(update={"index_dir": work / f"scale-{size}"})
         index = ArticleIndex(target, source.embeddings, create=True)
-        made = 0
-        copy = 0
-        while made < size:
-            take = min(len(base_ids), size - made)
-            suffix = f"~{copy}"
-            vectors = base_vectors[:take] + rng.normal(0, 0.01, (take, base_vectors.shape[1]))
-            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            metas = [
-                {**m, "article_id": f"{m.get('article_id', '')}{suffix}",
-                 "chunk_id": f"{i}{suffix}"}
-                for i, m in zip(base_ids[:take], base_metas[:take], strict=True)
-            ]
-            index.upsert_passages(
-                [f"{i}{suffix}" for i in base_ids[:take]], base_docs[:take], metas,
-                vectors.astype(np.float32).tolist(),
-            )
-            copied = {m.get("article_id", "") for m in base_metas[:take]}
-            keep = [i for i, a in enumerate(article_rows["ids"]) if a in copied]
-            if keep:
-                index.articles.upsert(
-                    ids=[f"{article_rows['ids'][i]}{suffix}" for i in keep],
-                    embeddings=[[1.0]] * len(keep),
-                    documents=[article_rows["documents"][i] for i in keep],
-                    metadatas=[article_rows["metadatas"][i] for i in keep],
-                )
-            made += take
-            copy += 1
+        grow_index(base, index, size, 0.01, rng, keep_originals=False)
         index.stamp(source.embeddings.dimension)
         # The keyword indexes are built by the engine itself (warm_up), from the index.
         chain = build_chain(target, engine=None)

@@ -365,8 +365,10 @@ def recall(engine: Any, qs: list[dict[str, Any]], tune: bool) -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+    """numpy's percentile, as every figure of rag is given (rag.evaluation.metrics)."""
+    from rag.evaluation.metrics import percentile_of
+
+    return percentile_of(values, q)
 
 
 def load() -> float:

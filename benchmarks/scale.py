@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,10 @@ def load() -> float:
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+    """numpy's percentile, as every figure of rag is given (rag.evaluation.metrics)."""
+    from rag.evaluation.metrics import percentile_of
+
+    return percentile_of(values, q)
 
 
 def settings_for(index_dir: Path) -> Any:
@@ -58,39 +61,56 @@ def settings_for(index_dir: Path) -> Any:
     return Settings(index_dir=index_dir)
 
 
-def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any) -> dict:
-    """Copy the source index's passages and articles until ``size`` passages."""
-    from rag.indexing.embeddings import make_embeddings
-    from rag.indexing.store import ArticleIndex
+@dataclass
+class SourceRows:
+    """What copies are made of: an index's passages (text, metadata, vectors) and its
+    article records, read once."""
 
-    source_settings = settings_for(source_dir)
-    embeddings = make_embeddings(source_settings)
-    source = ArticleIndex(source_settings, embeddings, create=False)
-    got = source.passages.get(include=["documents", "metadatas", "embeddings"])
-    base_ids, base_docs = list(got["ids"]), list(got["documents"])
-    base_metas = [dict(m or {}) for m in got["metadatas"]]
-    base_vectors = np.asarray(got["embeddings"], dtype=np.float32)
-    articles = source.articles.get(include=["documents", "metadatas"])
-    article_at = {a: i for i, a in enumerate(articles["ids"])}
-    target = ArticleIndex(settings_for(target_dir), embeddings, create=True)
-    rng = np.random.default_rng(6)
+    ids: list[str]
+    docs: list[str]
+    metas: list[dict[str, Any]]
+    vectors: np.ndarray
+    articles: dict[str, Any]
+
+    @classmethod
+    def read(cls, source: Any) -> SourceRows:
+        got = source.passages.get(include=["documents", "metadatas", "embeddings"])
+        return cls(
+            ids=list(got["ids"]), docs=list(got["documents"]),
+            metas=[dict(m or {}) for m in got["metadatas"]],
+            vectors=np.asarray(got["embeddings"], dtype=np.float32),
+            articles=source.articles.get(include=["documents", "metadatas"]),
+        )
+
+
+def grow_index(
+    rows: SourceRows, target: Any, size: int, noise: float, rng: np.random.Generator, *,
+    keep_originals: bool = True, log: Any = None,
+) -> None:
+    """Fill ``target`` (an ArticleIndex) with copies of ``rows`` until ``size`` passages:
+    copy n is every passage under the id ``<id>~n`` (its article ``<article>~n``, with its
+    article record), its vector plus Gaussian ``noise`` per dimension, re-normalised.
+    ``keep_originals``: copy 0 is the source as it is (same ids, same vectors)."""
+    article_at = {a: i for i, a in enumerate(rows.articles["ids"])}
+    articles = rows.articles
     began = time.perf_counter()
     made, copy = 0, 0
     while made < size:
-        take = min(len(base_ids), size - made)
-        suffix = "" if copy == 0 else f"~{copy}"
+        take = min(len(rows.ids), size - made)
+        original = keep_originals and copy == 0
+        suffix = "" if original else f"~{copy}"
         for start in range(0, take, 2000):
             stop = min(take, start + 2000)
-            vectors = base_vectors[start:stop]
-            if copy:
+            vectors = rows.vectors[start:stop]
+            if not original:
                 vectors = vectors + rng.normal(0, noise, vectors.shape).astype(np.float32)
                 vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            metas = [{**m, "article_id": f"{m.get('article_id', '')}{suffix}"}
-                     for m in base_metas[start:stop]]
-            target.upsert_passages([f"{i}{suffix}" for i in base_ids[start:stop]],
-                                   base_docs[start:stop], metas, vectors.tolist())
-        copied = {m.get("article_id", "") for m in base_metas[:take]}
-        keep = [article_at[a] for a in copied if a in article_at]
+            ids = [f"{i}{suffix}" for i in rows.ids[start:stop]]
+            metas = [{**m, "article_id": f"{m.get('article_id', '')}{suffix}", "chunk_id": i}
+                     for m, i in zip(rows.metas[start:stop], ids, strict=True)]
+            target.upsert_passages(ids, rows.docs[start:stop], metas, vectors.tolist())
+        copied = {m.get("article_id", "") for m in rows.metas[:take]}
+        keep = sorted(article_at[a] for a in copied if a in article_at)
         for start in range(0, len(keep), 2000):
             part = keep[start:start + 2000]
             target.articles.upsert(
@@ -101,7 +121,21 @@ def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any)
             )
         made += take
         copy += 1
-        log(f"{made} passages, {time.perf_counter() - began:.0f} s, load {load()}")
+        if log is not None:
+            log(f"{made} passages, {time.perf_counter() - began:.0f} s, load {load()}")
+
+
+def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any) -> dict:
+    """Copy the source index's passages and articles until ``size`` passages."""
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
+
+    source_settings = settings_for(source_dir)
+    embeddings = make_embeddings(source_settings)
+    source = ArticleIndex(source_settings, embeddings, create=False)
+    target = ArticleIndex(settings_for(target_dir), embeddings, create=True)
+    began = time.perf_counter()
+    grow_index(SourceRows.read(source), target, size, noise, np.random.default_rng(6), log=log)
     target.stamp(embeddings.dimension, commit_log=True)
     chroma_s = time.perf_counter() - began
     began = time.perf_counter()

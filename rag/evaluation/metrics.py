@@ -272,6 +272,14 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
 
+def percentile_of(values: Sequence[float], q: float) -> float:
+    """:func:`percentile` of a sequence that must not be empty (benchmark timings)."""
+    value = percentile(values, q)
+    if value is None:
+        raise ValueError("percentile of no values")
+    return value
+
+
 def mean(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None

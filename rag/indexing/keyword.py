@@ -54,11 +54,6 @@ class KeywordCacheError(Exception):
     """The keyword folder is missing, stale in a way updates cannot fix, or damaged."""
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, stop words out, stemmed word tokens (``rag.core.text``)."""
-    return [content_terms(text) for text in texts]
-
-
 def _terms_text(text: str) -> str:
     return " ".join(t for t in content_terms(text) if len(t.encode()) <= _MAX_TERM_BYTES)
 

@@ -240,3 +240,14 @@ def test_it_is_not_an_answered_publication_or_date() -> None:
                 "Both US presidential candidates, Kamala Harris and Donald Trump, are taking a "
                 "hardline stance. [1]", "Who are they?") == (
         "Who are the US presidential candidates?")
+
+
+def test_who_asked_for_an_object_takes_the_answer_in_its_gap() -> None:
+    assert turn("Who did Araghchi report to on military cooperation with Russia?",
+                "Abbas Araghchi reported to EU officials on military cooperation with Russia, "
+                "only to be criticized. [1]", "Why?") == (
+        "Why did Araghchi report to EU officials on military cooperation with Russia?")
+    assert turn("Whom did Putin meet at the forum?",
+                "The forum's focus was the meeting between Vladimir Putin and Massoud "
+                "Pezeshkian. [1]", "On what date?") == (
+        "Whom did Putin meet at the forum, and on what date?")

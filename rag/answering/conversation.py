@@ -248,9 +248,10 @@ def _swap_wh(
 
 
 def _asked_what(wh_phrase: str) -> bool:
+    """The question word stood for an object: "which weapons", "what", "(to) whom"."""
     words = [w.lower() for w in wh_phrase.split()]
-    return bool(words) and (words[0] in ("what", "which") or (
-        len(words) > 1 and words[1] in ("what", "which")))
+    objects = ("what", "which", "who", "whom")
+    return bool(words) and (words[0] in objects or (len(words) > 1 and words[1] in objects))
 
 
 _TOKEN = re.compile(r"[\w’'-]+|[^\w\s]")
@@ -273,6 +274,8 @@ def _gap(words: list[str], answer_text: str, only_end: bool = False) -> tuple[in
     for gap in range(len(words), 1, -1):
         if only_end and gap < len(words):
             break
+        if gap == len(words) and words[-1].lower() not in _PREPOSITIONS:
+            continue  # at the end only after a preposition ("preparing for [GAP]")
         left, before = _stem(words[gap - 1]), _stem(words[gap - 2])
         right = _stem(words[gap]) if gap < len(words) else ""
         for j, stem in enumerate(stems):

@@ -181,3 +181,20 @@ def test_llm_claims_naming_what_no_passage_states_are_caught() -> None:
     assert unstated_spans("Belgium won 2-1.", evidence) == []
     assert unstated_spans("France won.", evidence) == ["France"]
     assert unstated_spans("It happened on October 11, 2025.", evidence) == ["October 11, 2025"]
+
+
+@pytest.mark.parametrize(
+    ("question", "wh"),
+    [
+        ("Which country was among the hardest hit when Hurricane Melissa tore through the "
+         "Caribbean?", "which country"),
+        ("Who was president when the wall fell?", "who"),
+        ("Where was she living when the war began?", "where"),
+        ("When did the wall fall?", "when"),
+        ("In what year did the wall fall?", "when"),
+        ("The bridge reopened to traffic when?", "when"),
+    ],
+)
+def test_a_when_clause_does_not_make_a_date_question(question: str, wh: str) -> None:
+    """'when' inside the question is a conjunction unless no question word comes first."""
+    assert expected_type(question).wh == wh

@@ -196,6 +196,7 @@ _WHICH = re.compile(r"\b(?:which|what)\s+(?P<rest>(?:[\w.’'-]+\s+){0,4}[\w.’
 _WHO = re.compile(r"\b(?:who|whom|whose)\b", re.I)
 _WHEN = re.compile(r"\b(?:when|what\s+(?:year|day|date|month|time))\b", re.I)
 _WHERE = re.compile(r"\bwhere\b", re.I)
+_OTHER_WH = re.compile(r"\b(?:which|what|who|whom|whose|where|how)\b", re.I)
 _WHY_HOW = re.compile(r"^\s*(?:why|how(?!\s+(?:many|much|long|old|far))|explain|describe)\b",
                       re.I)
 _PERCENT_Q = re.compile(r"\bwhat\s+(?:percentage|percent|share|proportion|rate)\b", re.I)
@@ -216,7 +217,7 @@ def expected_type(question: str) -> ExpectedType:
         return ExpectedType(dict(types), f"how {what}")
     if _PERCENT_Q.search(q):
         return ExpectedType(dict(_PERCENT_T), "what percentage")
-    if _WHEN.search(q):
+    if _asks_when(q):
         return ExpectedType(dict(_DATE_T), "when")
     for match in _WHICH.finditer(q):
         head = _head_noun(match.group("rest"))
@@ -231,6 +232,16 @@ def expected_type(question: str) -> ExpectedType:
     # "Which illness ...?", "Which type of ...?": the answer is often a common noun
     # ("flu", "typhoon"); a sentence answers better than a guessed name.
     return ExpectedType()
+
+
+def _asks_when(question: str) -> bool:
+    """A date question: its first question word is 'when' (or 'what year'); a 'when'
+    after another question word opens a clause ('Who was president when the wall fell?')."""
+    when = _WHEN.search(question)
+    if when is None:
+        return False
+    other = _OTHER_WH.search(question)
+    return other is None or other.start() >= when.start()
 
 
 def _money_words(question: str) -> bool:

@@ -111,6 +111,10 @@ def test_invalid_values_name_the_field_and_the_variable(monkeypatch: pytest.Monk
     monkeypatch.setenv("RAG_CHROMA_HEADERS", "not json")
     with pytest.raises(SettingsError, match="RAG_CHROMA_HEADERS must be a JSON"):
         load_settings()
+    monkeypatch.delenv("RAG_CHROMA_HEADERS")
+    monkeypatch.setenv("RAG_INDEX__CHROMA_HEADERS", "not json")
+    with pytest.raises(SettingsError, match="RAG_INDEX__.*must be a JSON object"):
+        load_settings()
 
 
 def test_dotenv_is_read_only_when_passed(tmp_path: Path) -> None:

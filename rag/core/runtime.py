@@ -69,8 +69,8 @@ def load_settings(**overrides: Any) -> Settings:
             f"invalid settings: {describe_invalid(exc)}; fix the RAG_* variables or the "
             "options given"
         ) from None
-    except UnreadableVariable as exc:
-        raise SettingsError(f"invalid settings: {exc}") from None
+    except UnreadableVariable as exc:  # the source's own error says which variable
+        raise SettingsError(f"invalid settings: {exc.__cause__ or exc}") from None
 
 
 def elapsed_ms(started: float) -> float:

@@ -293,6 +293,18 @@ class _GroupsNotFlat(EnvSettingsSource):
             value = None
         return value, key, is_complex
 
+    def prepare_field_value(
+        self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool
+    ) -> Any:
+        try:
+            return super().prepare_field_value(field_name, field, value, value_is_complex)
+        except ValueError as exc:
+            raise SettingsError(
+                f"a RAG_{field_name.upper()}__* variable is not readable ({exc}): a mapping "
+                "such as RAG_INDEX__CHROMA_HEADERS must be a JSON object, e.g. "
+                '\'{"Authorization": "Bearer <token>"}\''
+            ) from None
+
 
 class _NestedDotEnv(_GroupsNotFlat, DotEnvSettingsSource):
     """The ``.env`` file (only when one is passed) with the same reading of ``RAG_LLM``."""

@@ -113,7 +113,7 @@ def test_invalid_values_name_the_field_and_the_variable(monkeypatch: pytest.Monk
         load_settings()
     monkeypatch.delenv("RAG_CHROMA_HEADERS")
     monkeypatch.setenv("RAG_INDEX__CHROMA_HEADERS", "not json")
-    with pytest.raises(SettingsError, match="RAG_INDEX__.*must be a JSON object"):
+    with pytest.raises(SettingsError, match=r"RAG_INDEX__.*must be a JSON object"):
         load_settings()
 
 

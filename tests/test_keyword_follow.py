@@ -23,7 +23,7 @@ from rag.answering.chain import build_chain
 from rag.core.settings import Settings
 from rag.indexing.ingest import ingest, keyword_dir
 from rag.indexing.keyword import KeywordFilter, KeywordStore
-from rag.retrieval.hybrid import SearchEngine
+from rag.retrieval.hybrid import Filters, SearchEngine
 
 from .conftest import REPO, write_article
 
@@ -187,3 +187,31 @@ def test_a_damaged_keyword_cache_is_rebuilt(
     held = store.open()
     store._verify(store._read_state())  # type: ignore[arg-type]
     assert len(held.passages) == 3 and len(held.articles) == 3
+
+
+def test_a_filtered_vector_search_right_after_another_process_ingest_finds_it(
+    corpus: Path, hashing_settings: Settings, tmp_path: Path
+) -> None:
+    """An embedded reader whose HNSW predates another process's ingest (it has not yet
+    followed the new revision) is asked for exactly the new passages by a filter: the
+    metadata names ids its vector index has never seen. It must answer from them, not
+    fail with Chroma's "Error finding id" (reported as a damaged index)."""
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
+
+    ingest([corpus], hashing_settings)
+    embeddings = make_embeddings(hashing_settings)
+    reader = ArticleIndex(hashing_settings, embeddings)
+    vector = embeddings.embed_query("glacier melting record")
+    assert reader.nearest(vector, 3)  # its vector index is loaded now
+    extra = tmp_path / "extra"
+    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
+                  source="ice.test", date="2025-04-01")
+    done = run_rag(["ingest", str(extra), "-q"], hashing_settings)
+    assert done.returncode == 0, done.stderr
+    found = reader.nearest(vector, 3, {"source": "ice.test"})
+    assert [p.title for p in found] == ["Glacier"]
+    dense_only = SearchEngine(hashing_settings.model_copy(
+        update={"use_bm25": False, "use_article_bm25": False}))
+    only_ice = Filters(sources=("ice.test",))
+    assert titles(dense_only.search("glacier melting record", 3, only_ice)) == ["Glacier"]

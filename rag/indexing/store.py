@@ -40,6 +40,9 @@ _LOW_DISK_BYTES = 5_000_000
 _T = TypeVar("_T")
 # Article records need an embedding to live in Chroma; they are never searched by it.
 _RECORD_VECTOR = [1.0]
+# Pauses before each reload of an embedded reader's handles that lack another process's
+# newest vectors (see ArticleIndex.nearest): about 4 s in all.
+_RELOAD_PAUSES_S = (0.0, 0.25, 0.5, 1.0, 2.0)
 
 
 def date_number(date: str) -> int:
@@ -262,6 +265,11 @@ def forget_local_client(index_dir: str | Path) -> None:
             SharedSystemClient._identifier_to_refcount.pop(key, None)
 
 
+def _unseen_ids(exc: BaseException) -> bool:
+    """Chroma's error for ids its in-memory HNSW does not hold (another process's)."""
+    return "Error finding id" in str(exc)
+
+
 def _read_only(folder: Path, exc: BaseException) -> bool:
     text = str(exc).lower()
     return "readonly" in text or "read-only" in text or not os.access(folder, os.W_OK)
@@ -425,6 +433,31 @@ class ArticleIndex:
             forget_local_client(self.settings.index.index_dir)
         return ArticleIndex(self.settings, self.embeddings, create=False)
 
+    def _query_reloaded(self, query: dict[str, Any]) -> Any:
+        """``query`` on handles reloaded from disk. While a writer is between writing a
+        batch's metadata and its vectors, the reloaded index lacks them too: wait a
+        little (a batch takes well under a second) and reload again."""
+        for pause in _RELOAD_PAUSES_S:
+            time.sleep(pause)
+            self.reload()
+            try:
+                return self.passages.query(**query)
+            except Exception as exc:
+                if not _unseen_ids(exc):
+                    raise
+        raise RagError(
+            f"the index at {self.settings.index_dir} is being written by another process "
+            "whose newest vectors are not on disk yet; ask again in a moment (nothing is "
+            "damaged), or run Chroma as a server (RAG_CHROMA_HOST) so that readers see "
+            "every write at once"
+        )
+
+    def reload(self) -> None:
+        """Take over fresh handles (see ``reopened``) in place."""
+        fresh = self.reopened()
+        self.client, self.passages, self.articles = fresh.client, fresh.passages, fresh.articles
+        self.__dict__.pop("_changes", None)
+
     def log_uncommitted(self) -> bool:
         """True when a run was killed after logging changes it never committed."""
         return self._log_tail() > self.log_position()[1]
@@ -550,13 +583,21 @@ class ArticleIndex:
     def nearest(
         self, vector: Sequence[float], n: int, where: dict[str, Any] | None = None
     ) -> list[RetrievedPassage]:
-        """The ``n`` passages nearest ``vector`` (best first), with text and vector."""
-        got = self.passages.query(
-            query_embeddings=[list(vector)],
-            n_results=n,
-            where=where,
-            include=["documents", "metadatas", "distances", "embeddings"],
-        )
+        """The ``n`` passages nearest ``vector`` (best first), with text and vector.
+
+        Embedded, this process's HNSW does not hold what another process wrote since it
+        was loaded, while the metadata (SQLite) does: a filter that selects new passages
+        makes Chroma fail with "Error finding id". The handles are then reloaded from
+        disk (what following the revision would do a moment later) and asked again.
+        """
+        query = {"query_embeddings": [list(vector)], "n_results": n, "where": where,
+                 "include": ["documents", "metadatas", "distances", "embeddings"]}
+        try:
+            got = self.passages.query(**query)
+        except Exception as exc:
+            if self.settings.chroma_host or not _unseen_ids(exc):
+                raise
+            got = self._query_reloaded(query)
         return [
             passage_from(pid, text, meta, vec, float(distance))
             for pid, text, meta, distance, vec in zip(

@@ -446,7 +446,7 @@ class ArticleIndex:
                 if not _unseen_ids(exc):
                     raise
         raise RagError(
-            f"the index at {self.settings.index_dir} is being written by another process "
+            f"the index at {self.settings.index.index_dir} is being written by another process "
             "whose newest vectors are not on disk yet; ask again in a moment (nothing is "
             "damaged), or run Chroma as a server (RAG_CHROMA_HOST) so that readers see "
             "every write at once"
@@ -595,7 +595,7 @@ class ArticleIndex:
         try:
             got = self.passages.query(**query)
         except Exception as exc:
-            if self.settings.chroma_host or not _unseen_ids(exc):
+            if self.settings.index.chroma_host or not _unseen_ids(exc):
                 raise
             got = self._query_reloaded(query)
         return [

@@ -230,6 +230,9 @@ class GroundedAnswerer(Answerer):
             ):
                 continue
             chosen.append(sentence)
+        telling = _telling_sentence(weights, candidates, shortlist, best, chosen)
+        if telling is not None:
+            chosen.append(telling)
         voted = _voted_sentence(groups, short, best, candidates, chosen)
         if voted is not None:
             chosen.append(voted)
@@ -571,6 +574,25 @@ def _stating(group: spans.SpanGroup, candidates: list[_Sentence]) -> _Sentence |
         if (str(s.passage.metadata.get("chunk_id", s.passage.id or "")), s.start) in where
     ]
     return max(holding, key=lambda s: (s.shortlisted, s.score), default=None)
+
+
+def _telling_sentence(
+    weights: dict[str, float], candidates: list[_Sentence], shortlist: list[_Sentence],
+    best: _Sentence, chosen: list[_Sentence],
+) -> _Sentence | None:
+    """The question's most telling word (the rarest among the sentences read) should be
+    in the answer: when no chosen sentence has it, the best sentence holding it joins,
+    if it scores 0.6 of the best (RealTime QA tune 0.328 -> 0.333; 0.4 scored alike)."""
+    held = [q for q in weights if any(_term_match(q, t) for c in candidates for t in c.terms)]
+    key = max(held, key=lambda q: weights[q], default=None)
+    if key is None or any(_term_match(key, t) for c in chosen for t in c.terms):
+        return None
+    holding = [
+        c for c in shortlist
+        if c not in chosen and c.score >= 0.6 * best.score
+        and any(_term_match(key, t) for t in c.terms)
+    ]
+    return max(holding, key=lambda c: c.score, default=None)
 
 
 def _voted_sentence(

@@ -57,3 +57,30 @@ def test_chain_with_llm_streams_and_flags(indexed: Settings, server_class: type)
             }
         )
         assert follow.standalone_question.startswith("Who scored twice for the local")
+
+
+def test_with_an_llm_the_model_rewrites_the_follow_up(indexed: Settings) -> None:
+    """Issue 13: with an LLM backend the LLM's rewrite stays. The model gets the turns
+    (without citation markers) and the follow-up as asked; its rewrite is what the chain
+    shows and searches, not the rules' rewrite."""
+    seen: list[str] = []
+
+    def rewrite(messages: list[dict]) -> str:  # type: ignore[type-arg]
+        if "rewrite a follow-up question" in messages[0]["content"]:
+            seen.append(messages[-1]["content"])
+            return "When did the striker of the local football club score twice?"
+        return "The striker scored twice in the final [1]."
+
+    with OpenAICompatibleServer(rewrite) as server:
+        settings = indexed.model_copy(
+            update={"llm": "openai", "openai_base_url": server.base_url, "llm_model": "m"}
+        )
+        chain = build_chain(settings)
+        history = [("human", "Who scored twice in the final?"),
+                   ("ai", "The striker scored twice in the final. [1]")]
+        follow = chain.invoke({"question": "When was that?", "chat_history": history})
+    assert follow.standalone_question == (
+        "When did the striker of the local football club score twice?")
+    assert follow.search_query == follow.standalone_question
+    assert len(seen) == 1 and "When was that?" in seen[0]
+    assert "Who scored twice in the final?" in seen[0] and "[1]" not in seen[0]

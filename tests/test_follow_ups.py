@@ -251,3 +251,15 @@ def test_who_asked_for_an_object_takes_the_answer_in_its_gap() -> None:
                 "The forum's focus was the meeting between Vladimir Putin and Massoud "
                 "Pezeshkian. [1]", "On what date?") == (
         "Whom did Putin meet at the forum, and on what date?")
+
+
+def test_for_it_is_what_the_previous_question_said_was_done() -> None:
+    answer = ("Foreign Minister Abbas Araghchi reported to EU officials on military "
+              "cooperation with Russia, only to be criticized by Fereshteh Sadeghi. [1]")
+    assert turn("Who did Araghchi report to on military cooperation with Russia?", answer,
+                "Who criticized him for it?") == (
+        "Who criticized Araghchi for reporting to EU officials on military cooperation "
+        "with Russia?")
+    assert turn("Why did the finance minister raise taxes?", "To close the deficit. [1]",
+                "Who praised him for that?") == (
+        "Who praised the finance minister for raising taxes?")

@@ -501,6 +501,12 @@ def _resolve_pronouns(question: str, previous: str, previous_answer: str) -> str
         if place:
             start, end = there.span()
             out = f"{out[:start]}in {place}{out[end:]}"
+    reason = _FOR_THAT.search(out)
+    if reason:
+        # "Who criticized him for it?": "it" is what the previous question said was done
+        clause = _event_clause(previous, previous_answer)
+        if clause:
+            return f"{out[: reason.start(1)]}{clause}{out[reason.end(1):]}"
     thing = _THING_PRONOUN.search(out) or _THAT.search(out)
     if thing and not person:
         match = re.search(
@@ -514,6 +520,48 @@ def _resolve_pronouns(question: str, previous: str, previous_answer: str) -> str
             span = (offset + match.start(1), offset + match.end(1))
             out = _replace(out, span, match.group(1).lower(), referent)
     return out
+
+
+_FOR_THAT = re.compile(r"(?i)\bfor\s+(it|that|this)\s*[?.!]*\s*$")
+_ADJUNCT_WH = ("why", "how", "when", "where")
+
+
+def _event_clause(previous: str, previous_answer: str) -> str:
+    """What the previous question said someone did, as a gerund clause: "Who did Araghchi
+    report to on military cooperation?" answered "...reported to EU officials on military
+    cooperation..." -> "reporting to EU officials on military cooperation". Empty when
+    the question had no "did/does" or its question word's gap cannot be filled."""
+    match = _AUX.match(previous)
+    if not match or match.group("aux").lower() not in ("did", "does", "do"):
+        return ""
+    subject = _subject_before_verb(previous)
+    rest = match.group("rest")
+    if not subject or not rest.startswith(subject):
+        return ""
+    predicate = rest[len(subject):].split()
+    if not predicate:
+        return ""
+    asked = previous.strip().split()[0].lower()
+    if asked not in _ADJUNCT_WH:
+        filled = _fill_gap(" ".join(predicate), previous_answer)
+        if not filled:
+            return ""
+        predicate = filled.split()
+    return " ".join([_gerund(predicate[0]), *predicate[1:]])
+
+
+def _gerund(verb: str) -> str:
+    """"report" -> "reporting", "make" -> "making", "ban" -> "banning", "die" -> "dying"."""
+    lower = verb.lower()
+    if lower.endswith("ie"):
+        return verb[:-2] + "ying"
+    if lower.endswith("e") and not lower.endswith(("ee", "ye", "oe")) and len(lower) > 2:
+        return verb[:-1] + "ing"
+    vowels = "aeiou"
+    if (len(lower) <= 4 and len(lower) >= 3 and lower[-1] not in vowels + "wxy"
+            and lower[-2] in vowels and lower[-3] not in vowels):
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
 
 
 def _person_referent(previous: str, previous_answer: str) -> str:

@@ -550,6 +550,34 @@ def test_17_damaged_vector_files_are_reported_and_repair_fixes_them(
     assert index_stats(damaged)["articles"] == 1200
 
 
+def test_17_an_ingest_into_a_checked_index_leaves_it_checked(
+    persisted: tuple[Settings, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads every vector (minutes at 1M passages). An ingest checks the index
+    before writing; the files it then writes are Chroma's own output, so the next reader
+    (a cold `rag ask`, the next ingest) must not read every vector again. Damage after
+    that is still found (the files' sizes and times change)."""
+    from rag.indexing import health
+
+    settings = persisted[0].model_copy(update={"index_dir": tmp_path / "index"})
+    shutil.copytree(persisted[0].index.index_dir, settings.index.index_dir)
+    health.check_index(settings)  # checked now (whatever the copy carried)
+    extra = tmp_path / "extra"
+    write_article(extra, "late.md", "Late story", "The harbour bridge reopened marker9999.")
+    before = health.fingerprint(settings.index.index_dir)
+    assert ingest([extra], settings).added == 1
+    assert health.fingerprint(settings.index.index_dir) != before  # it wrote vector files
+    probes: list[Path] = []
+    real_probe = health._probe
+    monkeypatch.setattr(health, "_probe", lambda d, c: probes.append(d) or real_probe(d, c))
+    health.check_index(settings)
+    assert probes == []
+    damage_vectors(settings)
+    with pytest.raises(health.IndexDamagedError):
+        health.check_index(settings)
+    assert len(probes) == 1
+
+
 def test_17_the_ui_shows_the_damage_instead_of_dying(
     damaged: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

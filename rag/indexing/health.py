@@ -9,9 +9,10 @@ each collection; a crash there is reported here as a damaged index, with the rep
 
 A verdict is remembered per state of the HNSW files (names, sizes, modification times)
 in ``<index_dir>/.rag-verified``, so the child runs once after each change, not on
-every start. An index whose vectors all still wait in Chroma's SQLite log (under its
-sync threshold, about 1,000 passages) has no persisted HNSW state to damage and is not
-probed.
+every start; an ingest that checked the index before writing records the state it
+leaves as checked (``record_written``: what Chroma itself just wrote needs no reading).
+An index whose vectors all still wait in Chroma's SQLite log (under its sync threshold,
+about 1,000 passages) has no persisted HNSW state to damage and is not probed.
 """
 
 from __future__ import annotations
@@ -88,6 +89,18 @@ def check_index(settings: Settings) -> None:
         )
     with contextlib.suppress(OSError):  # read-only: checked again next time
         marker.write_text(stamp + "\n")
+
+
+def record_written(settings: Settings) -> None:
+    """After this process wrote into an index that ``check_index`` passed before the
+    write: the vector files as Chroma just wrote them are its own output, so their new
+    state is recorded as checked. Without this every ingest changed the files and the
+    next start (or ingest) read every vector again: minutes at a million passages."""
+    index_dir = Path(settings.index.index_dir)
+    if settings.index.chroma_host or not (index_dir / "chroma.sqlite3").exists():
+        return
+    with contextlib.suppress(OSError):  # read-only: checked again next time
+        (index_dir / VERIFIED).write_text(fingerprint(index_dir) + "\n")
 
 
 def _probe(index_dir: Path, collections: list[str]) -> str:

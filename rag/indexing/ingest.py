@@ -26,7 +26,7 @@ from rag.core.schema import Article, IngestSummary, Passage, Problem
 from rag.core.settings import Settings
 from rag.indexing.dedup import DuplicateFinder, fact_differences, minhash, text_hash
 from rag.indexing.embeddings import PassageEmbeddings, make_embeddings
-from rag.indexing.health import check_index
+from rag.indexing.health import check_index, record_written
 from rag.indexing.keyword import KeywordStore, LogPosition
 from rag.indexing.loaders import iter_files, load_path
 from rag.indexing.splitting import PassageSplitter
@@ -293,6 +293,8 @@ def ingest(
             )
             if rebuild:
                 _swap_in(target, settings, embeddings)
+            else:
+                record_written(settings)  # checked before writing (above)
         except RagError:
             raise
         except Exception as exc:

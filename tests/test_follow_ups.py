@@ -263,3 +263,38 @@ def test_for_it_is_what_the_previous_question_said_was_done() -> None:
     assert turn("Why did the finance minister raise taxes?", "To close the deficit. [1]",
                 "Who praised him for that?") == (
         "Who praised the finance minister for raising taxes?")
+
+
+def test_referents_on_news_shapes() -> None:
+    # The answer names the person beside the question's verb: "he" is that person.
+    assert turn("Who did Trump say he would direct to review the Department of Education?",
+                "Trump said he plans to direct tech billionaire Elon Musk, who is leading "
+                "the Department of Government Efficiency, to review it. [1]",
+                "Which department is he leading?") == "Which department is Elon Musk leading?"
+    # No person answered "who": the person the question named; a possessive name and
+    # a name run across two sentences are no answer.
+    assert turn("Who questioned Ghislaine Maxwell in July 2025?",
+                "“I have nothing to do with Jeffrey Epstein,” Trump said. Over two days, "
+                "officials questioned Jeffrey Epstein's ex-girlfriend, Ghislaine Maxwell. [1]",
+                "Who is her lawyer?") == "Who is Ghislaine Maxwell's lawyer?"
+    # "it" is never a date; a name with the noun the question wrote after it.
+    assert turn("How much of the Washburn Fire was contained in July 2022?",
+                "The fire is 22% contained. [1]", "What is it threatening?") == (
+        "What is the Washburn Fire threatening?")
+    assert turn("Which act about the Epstein files did Trump sign in November 2025?",
+                "The Epstein Transparency Act. [1]",
+                "How long does the Justice Department have to release them?") == (
+        "How long does the Justice Department have to release the Epstein files?")
+    # A yes/no question's subject ends at the name before its verb.
+    assert turn("Did the Epstein Transparency Act pass Congress easily?",
+                "It cleared both chambers. [1]", "How many Republicans voted against it?") == (
+        "How many Republicans voted against the Epstein Transparency Act?")
+    # A place the gazetteer does not know, introduced as one.
+    assert turn("Which town near Kyiv saw heavy fighting in February 2022?",
+                "Heavy fighting around the city of Vasylkiv. [1]",
+                "How far is it from the capital?") == "How far is Vasylkiv from the capital?"
+    # The chain's notes after an answer name no one.
+    assert turn("Who is the chief NORAD spokesperson?",
+                "Captain Pamela Kunze, the chief NORAD spokesperson, spoke. [1] Newest source: "
+                "11 Jan 2022, 4 years before 1 Dec 2026.",
+                "What did she say?") == "What did Captain Pamela Kunze say?"

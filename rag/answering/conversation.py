@@ -44,6 +44,8 @@ from rag.core.text import content_terms
 
 #: How the grounded answerer's abstention opens (rag.answering.grounded.abstention).
 ABSTENTION_OPENING = "The indexed articles don't say."
+#: The notes the chain adds after an answer (rag.answering.news): they name no referent.
+_NOTES = re.compile(r"\s*\b(?:Newest source|Sources disagree|No article dated)\b[^\n]*$")
 #: How many turns before a question can still be referred to by it.
 _IN_VIEW = 6
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
@@ -160,9 +162,9 @@ def condense_question(question: str, history: Sequence[Turn]) -> str:
     # needs "him" resolved first (bounded: only the turns still in view).
     earlier = list(history[max(0, last - _IN_VIEW) : last])
     previous = condense_question(history[last][1].strip(), earlier)
-    previous_answer = strip_citations(
+    previous_answer = _NOTES.sub("", strip_citations(
         next((text for role, text in history[last + 1 :] if role == "ai"), "")
-    )
+    ))
     if previous_answer.startswith(ABSTENTION_OPENING):
         previous_answer = ""  # an abstention names nothing the follow-up can refer to
     bare = _BARE_WH.match(question)
@@ -576,6 +578,11 @@ def _person_referent(previous: str, previous_answer: str) -> str:
             return names[0]  # "Who is Fereshteh Sadeghi?" + "Who did she attack?"
     if asked_who and _DO_SUPPORT.match(previous):
         asked_about = _subject_before_verb(previous)
+        # The person answered when the answer names one beside the question's words
+        # ("...plans to direct tech billionaire Elon Musk"), else the one asked about.
+        answered = _person_beside(previous, previous_answer, asked_about)
+        if answered:
+            return answered
         if _could_be_person(asked_about):
             return asked_about
     if asked_who:
@@ -585,7 +592,8 @@ def _person_referent(previous: str, previous_answer: str) -> str:
         if name:
             return name
     in_question = _people(previous)
-    if in_question and not asked_who:
+    if in_question:
+        # "Who questioned Ghislaine Maxwell?" answered by no person: "her" is Maxwell
         return in_question[0]
     described = _subject_before_verb(previous)
     if _could_be_person(described) and not asked_who:
@@ -600,6 +608,22 @@ def _person_referent(previous: str, previous_answer: str) -> str:
         subject = _SUBJECT.match(previous)
         if subject:
             return subject.group("subject").strip()
+    return ""
+
+
+def _person_beside(previous: str, answer: str, subject: str) -> str:
+    """A person of ``answer`` with one of the question's words (not the subject's) in the
+    40 characters before the name."""
+    own = set(content_terms(subject))
+    for x in spans.extract(previous):
+        own |= set(content_terms(x.text))  # names say where, not what was done
+    wanted = [w for w in content_terms(previous) if w not in own]
+    for span in spans.extract(answer):
+        if span.type != spans.SpanType.PERSON or spans.named_in_question(previous, span.text):
+            continue
+        before = content_terms(answer[max(0, span.start - 40) : span.start])
+        if any(w == b for w in wanted for b in before):  # the same word ("direct"), not
+            return span.text                             # a longer one ("Director")
     return ""
 
 
@@ -618,7 +642,12 @@ _NOT_PERSON = {spans.SpanType.COUNTRY, spans.SpanType.CITY, spans.SpanType.PLACE
 
 def _people(text: str, loose: bool = False) -> list[str]:
     kinds = {spans.SpanType.PERSON} | ({spans.SpanType.ENTITY} if loose else set())
-    return [s.text for s in spans.extract(text) if s.type in kinds]
+    return [s.text for s in spans.extract(text) if s.type in kinds and _one_name(s.text)]
+
+
+def _one_name(text: str) -> bool:
+    """Not two sentences' words taken for one name ("Jeffrey Epstein. Over")."""
+    return not re.search(r"[.!?]\s", text)
 
 
 _PLACES = frozenset({spans.SpanType.CITY, spans.SpanType.PLACE, spans.SpanType.COUNTRY})
@@ -647,7 +676,8 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
     if pronoun in ("it", "that", "this") and _ASKS_WHICH.match(previous):
         # "In which city did they gather?" + "What is it the capital of?": the city (a
         # place answered; a publication or date answered is seldom "it")
-        answered = _answer_span(previous, previous_answer, _PLACES)
+        answered = _answer_span(previous, previous_answer, _PLACES) or _place_named_as_such(
+            previous, previous_answer)
         if answered:
             return answered
     if pronoun in ("they", "them", "their", "theirs"):
@@ -661,8 +691,9 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
                        r"\s*[?.!]*\s*$", previous)
         if who:
             return f"the people who {who.group(1)}"
-    claim = _answered_subject(previous, previous_answer) or _answered_object(
-        previous, previous_answer)
+    asked_who = previous.lower().lstrip().startswith(("who", "whom", "whose"))
+    claim = (not asked_who and _answered_subject(previous, previous_answer)) or (
+        _answered_object(previous, previous_answer))
     if claim:
         return claim
     before_verb = _subject_before_verb(previous)
@@ -672,14 +703,54 @@ def _thing_referent(previous: str, previous_answer: str = "", pronoun: str = "it
     if subject:
         return subject.group("subject").strip()
     about = _ABOUT.match(previous) or _OBJECT.search(previous)
-    if about:
+    if about and not _is_date(about.group("subject")):
         return about.group("subject").strip()
+    named = [x.text for x in spans.extract(previous) if x.start > 0
+             and x.type not in (spans.SpanType.DATE, spans.SpanType.PERSON)
+             and spans.family(x.type) == "name"]
+    if named:
+        return _with_article(named[0], previous)  # "How much of the Washburn Fire ...?"
     return ""
+
+
+def _with_article(name: str, question: str) -> str:
+    """The name with the noun phrase the question wrote around it: "the Washburn Fire",
+    "the Epstein files" (a lowercase noun after the name, not an auxiliary or verb)."""
+    at = question.find(name)
+    phrase = f"the {name}" if at >= 4 and question[at - 4 : at].lower() == "the " else name
+    after = question[at + len(name) :].split()
+    if after and after[0].isalpha() and after[0].islower() and after[0] not in (
+        _AUX_WORDS | _PREPOSITIONS | _DETERMINERS | {"do", "did", "does", "and", "or"}
+    ) and not after[0].endswith("ed") and len(after[0]) > 2:
+        phrase = f"{phrase} {after[0]}"
+    return phrase
+
+
+def _is_date(text: str) -> bool:
+    found = spans.extract(text)
+    return bool(found) and all(x.type == spans.SpanType.DATE for x in found)
 
 
 # "In which city ...?", "Which country ...?": a question for a thing of a kind
 _ASKS_WHICH = re.compile(r"(?i)^\s*(?:(?:in|at|from|to|on|for)\s+)?(?:which|what)\s+"
                          r"(?!(?:is|was|are|were|did|does|do|could|would|will|can)\b)[a-z]+")
+
+
+_PLACE_NOUNS = re.compile(r"(?i)\b(?:city|town|village|capital|region|province|district|"
+                          r"state|country|port|island)\s+(?:of\s+)?$")
+
+
+def _place_named_as_such(previous: str, previous_answer: str) -> str:
+    """A name the answer introduces as a place ("the city of Vasylkiv") when a place was
+    asked for and the gazetteer does not know it."""
+    expected = spans.expected_type(previous)
+    if max(expected.weight(t) for t in _PLACES) < 0.5:
+        return ""
+    for x in spans.extract(previous_answer):
+        if x.type == spans.SpanType.ENTITY and not spans.named_in_question(previous, x.text) \
+                and _PLACE_NOUNS.search(previous_answer[max(0, x.start - 20) : x.start]):
+            return x.text
+    return ""
 
 
 def _answered_people(previous: str, previous_answer: str) -> str:
@@ -702,6 +773,8 @@ def _answered_people(previous: str, previous_answer: str) -> str:
     return ""
 
 
+_CLAUSE_OPENERS = {"though", "although", "while", "when", "if", "because", "as", "but",
+                   "and", "so", "since", "after", "before", "meanwhile", "however", "yet"}
 _SUBJECT_QUESTION = re.compile(
     r"^\s*(?:what|who|which\s+[\w-]+)\s+(?:(?:could|would|will|can|might|may|should|has|"
     r"have)\s+)?"
@@ -752,6 +825,11 @@ def _answered_subject(previous: str, previous_answer: str) -> str:
         else:
             subject = sentence[: aux.start()].strip()
         subject = subject.rsplit(",", 1)[-1].strip()  # "Similarly, EU leaders"
+        first = subject.split()[0].lower() if subject else ""
+        if first in _CLAUSE_OPENERS or any(
+            w.lower() in _PERSON_PRONOUNS | _THING_PRONOUNS for w in subject.split()
+        ):
+            continue  # "Though it ...": not a noun phrase
         if subject and len(subject.split()) <= 8 and "," not in subject:
             return subject[0].lower() + subject[1:] if subject.split()[0].lower() in (
                 _DETERMINERS) else subject
@@ -872,6 +950,14 @@ def _verb_index(words: list[str]) -> int:
         if i < len(words) and not _capitalised(words[i]) and not _plural_then_more(words, i):
             return i  # "Russia warn Israel against": the name run is the subject
         i = 0  # "Iranian hardliners want": the name qualifies a noun
+    if words[0].lower() in _DETERMINERS:
+        # "the Epstein Transparency Act pass Congress": the name closes the subject
+        k = 1
+        while k < len(words) and _capitalised(words[k]):
+            k += 1
+        if 1 < k < len(words) and words[k].islower() and words[k] not in _PREPOSITIONS \
+                and not _plural_then_more(words, k) and not _ADJECTIVE.search(words[k]):
+            return k
     run: list[int] = []
     while i < len(words):
         word = words[i].lower()
@@ -908,6 +994,9 @@ def _verb_index(words: list[str]) -> int:
     return verb
 
 
+_ADJECTIVE = re.compile(r"(?:al|ian|ic|ive|ous|ful|less|ary|ern|ese|ish)$")
+
+
 def _plural_then_more(words: list[str], i: int) -> bool:
     """A plural noun with a word after it ("hardliners want"), not a verb ("warn")."""
     word = words[i].lower()
@@ -938,10 +1027,14 @@ def _name_for(description: str, answer: str, question: str = "") -> str:
                if any(_same_term(w, t) for w in wanted for t in content_terms(m.group()))]
     best, best_key = "", (0, -1.0)
     for span in spans.extract(text):
-        if span.type not in (spans.SpanType.PERSON, spans.SpanType.ENTITY):
+        if span.type not in (spans.SpanType.PERSON, spans.SpanType.ENTITY) or not _one_name(
+            span.text
+        ):
             continue
         if question and spans.named_in_question(question, span.text):
             continue  # "Who succeeded Ebrahim Raisi?" is not answered by Raisi
+        if text[span.end : span.end + 2] in ("’s", "'s"):
+            continue  # "Jeffrey Epstein's ex-girlfriend": the name qualifies another
         before = content_terms(text[max(0, span.start - 40) : span.end])
         hits = sum(any(_same_term(w, b) for b in before) for w in wanted)
         # Ties go to the name nearest the question's words ("Massoud Pezeshkian, who was

@@ -215,3 +215,34 @@ def test_a_filtered_vector_search_right_after_another_process_ingest_finds_it(
         update={"use_bm25": False, "use_article_bm25": False}))
     only_ice = Filters(sources=("ice.test",))
     assert titles(dense_only.search("glacier melting record", 3, only_ice)) == ["Glacier"]
+
+
+def test_a_vector_search_while_another_process_rewrites_the_hnsw_files_asks_again(
+    corpus: Path, hashing_settings: Settings
+) -> None:
+    """Chroma's embedded reader applies the write log to its HNSW on a query; while
+    another process is rewriting those files it fails with "Error constructing hnsw
+    segment reader" (seen 7 times in 20 s of polling during a 10-article ingest at 25k
+    passages). That is a moment, not damage: the reader reloads and asks again."""
+    import chromadb.errors
+
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
+
+    ingest([corpus], hashing_settings)
+    embeddings = make_embeddings(hashing_settings)
+    reader = ArticleIndex(hashing_settings, embeddings)
+    vector = embeddings.embed_query("volcano erupts")
+    stale = reader.passages
+
+    class Rewritten:
+        def __getattr__(self, name: str) -> object:
+            return getattr(stale, name)
+
+        def query(self, **_: object) -> object:
+            raise chromadb.errors.InternalError(
+                "Error executing plan: Error sending backfill request to compactor: Error "
+                "constructing hnsw segment reader: Error creating hnsw segment reader")
+
+    reader.passages = Rewritten()
+    assert [p.title for p in reader.nearest(vector, 1)] == ["Volcano erupts in Iceland"]

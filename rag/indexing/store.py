@@ -266,8 +266,11 @@ def forget_local_client(index_dir: str | Path) -> None:
 
 
 def _unseen_ids(exc: BaseException) -> bool:
-    """Chroma's error for ids its in-memory HNSW does not hold (another process's)."""
-    return "Error finding id" in str(exc)
+    """Chroma's errors when an embedded reader meets another process's write: ids its
+    in-memory HNSW does not hold, or HNSW files being rewritten as it reads them (it
+    applies the write log to its HNSW on a query)."""
+    text = str(exc)
+    return "Error finding id" in text or "Error constructing hnsw segment reader" in text
 
 
 def _read_only(folder: Path, exc: BaseException) -> bool:
@@ -435,16 +438,22 @@ class ArticleIndex:
 
     def _query_reloaded(self, query: dict[str, Any]) -> Any:
         """``query`` on handles reloaded from disk. While a writer is between writing a
-        batch's metadata and its vectors, the reloaded index lacks them too: wait a
-        little (a batch takes well under a second) and reload again."""
+        batch's metadata and its vectors, or rewriting the HNSW files, the reloaded
+        index fails too: wait a little (a batch takes well under a second) and reload
+        again. Still failing that way after ~4 s: a segment reader that cannot be
+        made is reported as it is (damage looks the same), unseen ids as a writer."""
+        last: Exception | None = None
         for pause in _RELOAD_PAUSES_S:
             time.sleep(pause)
-            self.reload()
             try:
+                self.reload()
                 return self.passages.query(**query)
             except Exception as exc:
                 if not _unseen_ids(exc):
                     raise
+                last = exc
+        if last is not None and "Error finding id" not in str(last):
+            raise last
         raise RagError(
             f"the index at {self.settings.index.index_dir} is being written by another process "
             "whose newest vectors are not on disk yet; ask again in a moment (nothing is "
@@ -587,7 +596,8 @@ class ArticleIndex:
 
         Embedded, this process's HNSW does not hold what another process wrote since it
         was loaded, while the metadata (SQLite) does: a filter that selects new passages
-        makes Chroma fail with "Error finding id". The handles are then reloaded from
+        makes Chroma fail with "Error finding id"; a query while the writer rewrites the
+        HNSW files fails to make a segment reader. The handles are then reloaded from
         disk (what following the revision would do a moment later) and asked again.
         """
         query = {"query_embeddings": [list(vector)], "n_results": n, "where": where,

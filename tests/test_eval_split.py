@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluation.split import load_split, select_part
+from rag.evaluation.split import check_overlap, load_split, select_part
 from rag.evaluation.suite import SuiteError, parse_case
 from tests.conftest import REPO
 
@@ -39,3 +39,11 @@ def test_bad_split_files_name_the_fix(tmp_path: Path) -> None:
         select_part(suite, split, "test")
     with pytest.raises(SuiteError, match="no case"):
         select_part(suite, split, "validate")
+
+
+def test_a_split_that_names_no_case_of_the_suite_is_refused() -> None:
+    """--split with another suite's split would report no part at all, silently."""
+    suite = [parse_case({"id": "x", "question": "q?"}), parse_case({"id": "z", "question": "r?"})]
+    check_overlap(suite, {"tune": ["x"], "validate": ["y"]})  # one case in: fine
+    with pytest.raises(SuiteError, match="none of the 2 cases"):
+        check_overlap(suite, {"tune": ["a"], "validate": ["b"]})

@@ -99,6 +99,16 @@ def test_regenerate_replaces_the_last_answer_with_the_chosen_depth(app_settings:
     assert [t.id for t in stored] == [first["id"], new["id"]]
 
 
+def test_regenerate_offline_offers_another_depth(app_settings: Settings) -> None:
+    """The offline answerer gives the same answer from the same passages: Regenerate
+    must not offer the depth just used (a click would change nothing), and says why."""
+    at = ask(started(), "Where did the volcano erupt?")
+    used = at.slider(key="k").value
+    assert at.slider(key="regen_k").value != used
+    captions = " ".join(c.value for c in at.caption)
+    assert "same passages give the same answer" in captions
+
+
 def test_edit_the_last_question_and_ask_again(app_settings: Settings) -> None:
     at = ask(started(), "Who won the national cup?")
     at = click(at, "edit")

@@ -11,6 +11,7 @@ from rag.app.ui_render import (
     answer_html,
     answer_segments,
     context_html,
+    corroboration_html,
     escape_markdown,
     excerpt_html,
     locate_quote,
@@ -18,7 +19,14 @@ from rag.app.ui_render import (
     source_html,
     welcome_html,
 )
-from rag.core.schema import Answer, AnswerSentence, Citation
+from rag.core.schema import (
+    Answer,
+    AnswerSentence,
+    Citation,
+    Conflict,
+    ConflictValue,
+    Corroboration,
+)
 
 ARTICLE = (
     "First paragraph about the forum.\n"
@@ -169,3 +177,44 @@ def test_welcome_describes_the_library() -> None:
     html = welcome_html(3, 2, "2025-01-10", "2025-03-05")
     assert "The library holds 3 articles from 2 outlets, 2025-01-10 to 2025-03-05." in html
     assert "1 article." in welcome_html(1, 0, None, None)
+
+
+def test_welcome_names_one_day_once() -> None:
+    html = welcome_html(2, 1, "2026-11-20", "2026-11-20")
+    assert "2026-11-20 to 2026-11-20" not in html
+    assert "The library holds 2 articles from 1 outlet, published 2026-11-20." in html
+
+
+def test_one_outlet_is_not_called_corroboration() -> None:
+    """"Reported by 1 outlet" says nothing (and names an article id when the article has
+    no outlet); two or more outlets are worth the line, as in the CLI and exports."""
+    one = _answer("Moscow refrains. [1]", [AnswerSentence(text="Moscow refrains.",
+                                                          citation_ids=[1])])
+    one = one.model_copy(update={"corroboration": Corroboration(
+        outlets=["iran-russia-ashgabat"], citation_ids=[1], claim="x")})
+    assert corroboration_html(one) == ""
+    assert "Reported by" not in answer_html(one, "src-t1")
+    two = one.model_copy(update={"corroboration": Corroboration(
+        outlets=["Ledger Wire", "Metro Post"], citation_ids=[1, 2], claim="x")})
+    assert "Reported by 2 outlets: Ledger Wire, Metro Post" in corroboration_html(two)
+
+
+def test_conflict_is_said_once_in_its_box() -> None:
+    """The conflict sentence the chain appends is shown by the box under the answer
+    (each value with its own outlets), not again in the answer text."""
+    stated = "Sources disagree: Metro Post [1][2] says Tampa; Metro Post [3] says Glendale."
+    text = f"The summit will be held in Tampa. [1] {stated}"
+    answer = _answer(text, [
+        AnswerSentence(text="The summit will be held in Tampa.", citation_ids=[1]),
+        AnswerSentence(text=stated, citation_ids=[1, 2, 3]),
+    ], ids=(1, 2, 3)).model_copy(update={"conflicts": [Conflict(kind="place", values=[
+        ConflictValue(value="Tampa", citation_ids=[1, 2], outlets=["Metro Post", "Gazette"],
+                      dates=["2026-03-14", "2026-03-10"]),
+        ConflictValue(value="Glendale", citation_ids=[3], outlets=["Metro Post"],
+                      dates=["2026-03-14"]),
+    ])]})
+    html = answer_html(answer, "src-t1")
+    body = html.split('<div class="rag-answer">', 1)[1].split('<div class="rag-conflict">')[0]
+    assert "Sources disagree" not in body and "Tampa." in body
+    box = html.split('<div class="rag-conflict">', 1)[1]
+    assert "Glendale" in box and 'href="#src-t1-3"' in box and "Gazette" in box

@@ -14,6 +14,7 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from rag.answering.news import conflict_sentence
 from rag.answering.timeline import Timeline
 from rag.app.render import dating_line
 from rag.core.citations import find_markers
@@ -111,7 +112,7 @@ def answer_html(answer: Answer, anchor: str) -> str:
             "that cover it.</div></div></div>"
         )
     parts: list[str] = []
-    segments = answer_segments(answer)
+    segments = answer_segments(_without_conflict_sentence(answer))
     by_id = {c.id: c for c in answer.citations}
     group: list[int] = []
     for index, segment in enumerate(segments):
@@ -150,6 +151,17 @@ def answer_html(answer: Answer, anchor: str) -> str:
     head = f'<div class="rag-asof">{esc(dating_line(answer))}</div>' if answer.as_of else ""
     news = conflicts_html(answer, anchor) + corroboration_html(answer)
     return f'{head}<div class="rag-answer">{"".join(parts)}</div>{news}{notice}'
+
+
+def _without_conflict_sentence(answer: Answer) -> Answer:
+    """The answer without the "Sources disagree: ..." sentence the chain appends: the
+    conflict box under the answer says it, each value with its own outlets and dates."""
+    stated = conflict_sentence(answer) if answer.conflicts else ""
+    if not stated or stated not in answer.answer:
+        return answer
+    text = answer.answer.replace(stated, "").rstrip()
+    sentences = [s for s in answer.sentences if s.text != stated]
+    return answer.model_copy(update={"answer": text, "sentences": sentences})
 
 
 def dateline_html(citations: list[Citation]) -> str:
@@ -229,14 +241,15 @@ def timeline_html(timeline: Timeline) -> str:
 
 
 def corroboration_html(answer: Answer) -> str:
+    """"Reported by N outlets" when two or more outlets give the main value (one outlet
+    corroborates nothing, and an article without an outlet is named by its id)."""
     found = answer.corroboration
-    if found is None or not found.count or answer.conflicts:
+    if found is None or found.count < 2 or answer.conflicts:
         return ""
     outlets = ", ".join(found.outlets)
-    noun = "outlet" if found.count == 1 else "outlets"
     return (
         f'<div class="rag-corroboration" title="{esc(outlets)}">Reported by {found.count} '
-        f"{noun}: {esc(outlets)}</div>"
+        f"outlets: {esc(outlets)}</div>"
     )
 
 
@@ -251,7 +264,10 @@ def welcome_html(articles: int, outlets: int, date_min: str | None, date_max: st
     if outlets:
         scope += f" from {outlets:,} outlet{'s' if outlets != 1 else ''}"
     if date_min and date_max:
-        scope += f", {esc(date_min)} to {esc(date_max)}"
+        scope += (
+            f", published {esc(date_min)}" if date_min == date_max
+            else f", {esc(date_min)} to {esc(date_max)}"
+        )
     tips: tuple[tuple[str, str], ...] = (
         ("Ask in your own words.", "Every sentence of the answer is quoted from an article."),
         ("Check the source.", "Click a number to see the passage; open it in its article."),

@@ -12,7 +12,13 @@ from rag.evaluation.judge_agreement import BUNDLED_PAIRS
 from rag.evaluation.judges import judge_agreement, make_support_judge
 from rag.evaluation.report import write_reports
 from rag.evaluation.runner import Progress, RunOptions, run_suite
-from rag.evaluation.split import Split, load_split, select_part, split_summaries
+from rag.evaluation.split import (
+    Split,
+    check_overlap,
+    load_split,
+    select_part,
+    split_summaries,
+)
 from rag.evaluation.suite import EvalCase, SuiteError, load_suite
 
 #: The hand-labelled (sentence, evidence) pairs the judge is measured on (package data).
@@ -49,6 +55,7 @@ def evaluate(
     parts = None
     if split is not None:
         parts = split if isinstance(split, dict) else load_split(split)
+        check_overlap(cases, parts)
         if part is not None:
             cases = select_part(cases, parts, part)
     elif part is not None:

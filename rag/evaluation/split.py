@@ -54,6 +54,17 @@ def select_part(cases: Sequence[EvalCase], split: Split, part: str) -> list[Eval
     return chosen
 
 
+def check_overlap(cases: Sequence[EvalCase], split: Split) -> None:
+    """SuiteError when no case of the suite is in any part (a split made for another
+    suite would otherwise report no part at all, without a word)."""
+    named = {case_id for ids in split.values() for case_id in ids}
+    if not any(c.id in named for c in cases):
+        raise SuiteError(
+            f"none of the {len(cases)} cases of the suite is in the split's parts "
+            f"({', '.join(sorted(split))}); pass the split file made for this suite"
+        )
+
+
 def split_summaries(results: Sequence[dict[str, Any]], split: Split) -> dict[str, Any]:
     """Each part's summary over the results that belong to it (parts with none omitted)."""
     from rag.evaluation.runner import summarise

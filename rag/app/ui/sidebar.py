@@ -60,9 +60,9 @@ def sidebar(
             cols[1].metric("Passages", f"{stats['passages']:,}")
             cols[2].metric("Outlets", f"{len(stats['sources']):,}")
             if stats["date_min"]:
-                st.caption(
-                    escape_markdown(f"Published {stats['date_min']} to {stats['date_max']}")
-                )
+                first, last = stats["date_min"], stats["date_max"]
+                span = f"on {first}" if first == last else f"{first} to {last}"
+                st.caption(escape_markdown(f"Published {span}"))
 
             st.markdown("#### :material/filter_alt: Filters")
             _filters(stats, choice)
@@ -266,7 +266,8 @@ def _upload_report(report: dict[str, Any]) -> None:
     ]
     if done:
         st.success(
-            escape_markdown(f"Articles: {', '.join(done)}; {report['passages']:,} passages."),
+            escape_markdown(f"Articles: {', '.join(done)}; {report['passages']:,} "
+                            f"passage{'s' if report['passages'] != 1 else ''}."),
             icon=":material/check_circle:",
         )
     for problem in report["problems"]:

@@ -128,12 +128,17 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
         st.html(copy_button_html(answer_markdown(answer)), width="content")
     with row.popover("Regenerate", icon=":material/refresh:"):
         choice = ctx["choice"]
-        if ctx["settings"].llm.backend != "none":
+        offline = ctx["settings"].llm.backend == "none"
+        if not offline:
             st.radio(
                 "Written by", ["grounded", "llm"], key="regen_answerer",
                 index=0 if choice["answerer"] == "grounded" else 1, horizontal=True,
             )
-        st.slider("Passages to read", 1, 20, choice["k"], key="regen_k")
+        depth = other_depth(choice["k"]) if offline else choice["k"]
+        st.slider("Passages to read", 1, 20, depth, key="regen_k")
+        if offline:
+            st.caption("The same passages give the same answer: this reads another number "
+                       "of them.")
         st.button(
             "Answer again", key="regenerate", type="primary", on_click=_regenerate,
             args=(answer.question, turn["id"], choice["answerer"]),
@@ -142,6 +147,12 @@ def _render_actions(turn: dict[str, Any], ctx: dict[str, Any], last: bool) -> No
         "Edit question", key="edit", icon=":material/edit:",
         on_click=lambda: st.session_state.update(editing=turn["id"]),
     )
+
+
+def other_depth(k: int, most: int = 20) -> int:
+    """A depth other than ``k`` for Regenerate without an LLM (the grounded answerer is
+    deterministic): five more passages, or five fewer near the top of the slider."""
+    return k + 5 if k + 5 <= most else max(1, k - 5)
 
 
 def _edit_form(turn: dict[str, Any], ctx: dict[str, Any]) -> None:

@@ -206,6 +206,22 @@ def test_a_long_unbroken_word_wraps_inside_the_bubble(app_settings: Settings) ->
     assert rule is not None and "overflow-wrap: anywhere" in rule.group(1)
 
 
+def test_timeline_of_an_undated_library_says_why_it_is_empty(
+    hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled article has no date: the Timeline view says so (and how to add dated
+    articles) instead of a search form that can only answer "no article matches"."""
+    settings = hashing_settings.model_copy(update={"abstain_threshold": float(HASHING_ABSTAIN)})
+    assert ingest([SEED_DIR], settings).ok
+    use_settings(monkeypatch, settings)
+    at = started()
+    at.sidebar.segmented_control[0].set_value("timeline")
+    at = run(at)
+    said = " ".join(i.value for i in at.info)
+    assert "no publication date" in said and "date:" in said
+    assert not at.text_input  # no form that cannot work
+
+
 def test_first_run_explains_the_empty_filters_and_offers_examples(
     hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

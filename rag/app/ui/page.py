@@ -61,7 +61,8 @@ def main() -> None:
 
     choice = sidebar(settings, key, engine, stats)
     if choice.get("view") == "timeline":
-        timeline_view(settings, None if problem else engine, choice)
+        dated = stats is None or bool(stats["date_min"])
+        timeline_view(settings, None if problem else engine, choice, dated=dated)
         return
 
     st.markdown("## :material/newsmode: Ask the news")

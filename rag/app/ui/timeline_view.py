@@ -16,8 +16,19 @@ from rag.core.errors import RagError
 from rag.core.settings import Settings
 from rag.retrieval.hybrid import SearchEngine
 
+#: Why an undated library has no timeline, and how to give it one.
+UNDATED = (
+    "The indexed articles have no publication date, so there is no timeline to draw. Add "
+    "dated articles under *Add articles* (Markdown front matter with `date:`, or HTML "
+    "pages), or run `rag ingest FOLDER`."
+)
 
-def timeline_view(settings: Settings, engine: SearchEngine | None, choice: dict[str, Any]) -> None:
+
+def timeline_view(
+    settings: Settings, engine: SearchEngine | None, choice: dict[str, Any], dated: bool = True
+) -> None:
+    """The story form and its timeline; ``dated`` False (no article has a date) says why
+    there is none instead."""
     st.markdown("## :material/timeline: A story over time")
     st.caption(
         "The articles matching a story, one key sentence each, by day. Numbers open the "
@@ -25,6 +36,9 @@ def timeline_view(settings: Settings, engine: SearchEngine | None, choice: dict[
     )
     if engine is None:
         st.info("Add articles to build timelines.", icon=":material/inbox:")
+        return
+    if not dated:
+        st.info(UNDATED, icon=":material/event_busy:")
         return
     with st.form("timeline-form", border=False):
         query = st.text_input("Story", key="tl_query", placeholder="e.g. port strike Valencia")

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from rag.answering.news import conflict_sentence
 from rag.app.ui_render import (
     answer_html,
     answer_segments,
@@ -202,17 +203,18 @@ def test_one_outlet_is_not_called_corroboration() -> None:
 def test_conflict_is_said_once_in_its_box() -> None:
     """The conflict sentence the chain appends is shown by the box under the answer
     (each value with its own outlets), not again in the answer text."""
-    stated = "Sources disagree: Metro Post [1][2] says Tampa; Metro Post [3] says Glendale."
-    text = f"The summit will be held in Tampa. [1] {stated}"
-    answer = _answer(text, [
-        AnswerSentence(text="The summit will be held in Tampa.", citation_ids=[1]),
-        AnswerSentence(text=stated, citation_ids=[1, 2, 3]),
-    ], ids=(1, 2, 3)).model_copy(update={"conflicts": [Conflict(kind="place", values=[
+    conflicts = [Conflict(kind="place", values=[
         ConflictValue(value="Tampa", citation_ids=[1, 2], outlets=["Metro Post", "Gazette"],
                       dates=["2026-03-14", "2026-03-10"]),
         ConflictValue(value="Glendale", citation_ids=[3], outlets=["Metro Post"],
                       dates=["2026-03-14"]),
-    ])]})
+    ])]
+    stated = conflict_sentence(_answer("", []).model_copy(update={"conflicts": conflicts}))
+    text = f"The summit will be held in Tampa. [1] {stated}"
+    answer = _answer(text, [
+        AnswerSentence(text="The summit will be held in Tampa.", citation_ids=[1]),
+        AnswerSentence(text=stated, citation_ids=[1, 2, 3]),
+    ], ids=(1, 2, 3)).model_copy(update={"conflicts": conflicts})
     html = answer_html(answer, "src-t1")
     body = html.split('<div class="rag-answer">', 1)[1].split('<div class="rag-conflict">')[0]
     assert "Sources disagree" not in body and "Tampa." in body

@@ -152,15 +152,19 @@ def cited_with_sources(answer: Answer) -> list[tuple[str, str]]:
 
 
 def conflict_sentence(answer: Answer) -> str:
-    """'Sources disagree: Ledger Wire [1] says Tampa; Courier Daily [3] says Glendale.'"""
+    """'Sources disagree: Ledger Wire [1] says Tampa; Courier Daily [3] says Glendale.'
+    A value given by several outlets names them all ('Metro Post and Harbour Gazette
+    [1][2] say Tampa'), so no number is put in the mouth of another outlet."""
     parts = []
     for conflict in answer.conflicts:
         sides = []
         for value in conflict.values:
-            outlet = next((o for o in value.outlets if o), "")
+            outlets = list(dict.fromkeys(o for o in value.outlets if o))
+            names = (" and ".join([", ".join(outlets[:-1]), outlets[-1]])
+                     if len(outlets) > 1 else "".join(outlets))
             marks = "".join(f"[{i}]" for i in value.citation_ids)
-            who = f"{outlet} {marks}" if outlet else marks
-            sides.append(f"{who} says {value.value}")
+            who = f"{names} {marks}" if names else marks
+            sides.append(f"{who} {'say' if len(outlets) > 1 else 'says'} {value.value}")
         parts.append("; ".join(sides))
     return f"Sources disagree: {' / '.join(parts)}." if parts else ""
 

@@ -39,8 +39,10 @@ def answer_body(answer: Answer) -> list[str]:
 
 
 def corroboration_line(answer: Answer) -> str:
+    """"Reported by N outlets" for two or more agreeing outlets; nothing when the sources
+    disagree (the conflict sentence says who says what), as in the UI."""
     found = answer.corroboration
-    if found is None or found.count < 2:
+    if found is None or found.count < 2 or answer.conflicts:
         return ""
     return f"Reported by {found.count} outlets: {', '.join(found.outlets)}."
 

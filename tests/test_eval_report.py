@@ -109,6 +109,16 @@ def test_floors() -> None:
             parse_floors([bad], SUMMARY_KEYS)
 
 
+def test_a_floor_on_latency_is_refused() -> None:
+    """Lower latency is better: "--fail-under latency_p50_ms=1000" would fail every fast
+    run ("14 ms is below the floor 1000"). Refused up front, naming what to gate on."""
+    with pytest.raises(ValueError, match="lower is better"):
+        parse_floors(["latency_p50_ms=1000"], SUMMARY_KEYS)
+    with pytest.raises(ValueError, match="unknown metric") as raised:
+        parse_floors(["recal@5=1"], SUMMARY_KEYS)
+    assert "latency" not in str(raised.value)  # not offered as a choice
+
+
 def test_bad_baselines_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SuiteError, match="not found"):
         load_report(tmp_path / "none.json")

@@ -159,13 +159,19 @@ def _number(value: Any) -> TypeGuard[int | float]:
 
 def parse_floors(specs: Iterable[str], known: Iterable[str]) -> dict[str, float]:
     """``["recall@5=0.8", ...]`` as {metric: floor}; ValueError naming a bad spec."""
-    known = list(known)
+    known = [k for k in known if not k.startswith("latency")]
     floors: dict[str, float] = {}
     for spec in specs:
         metric, sep, value = spec.partition("=")
         metric = metric.strip()
         if not sep or not metric:
             raise ValueError(f"--fail-under {spec!r} is not METRIC=VALUE, e.g. recall@5=0.8")
+        if metric.startswith("latency"):
+            raise ValueError(
+                f"--fail-under {metric}: lower is better for latency, so a floor would fail "
+                "fast runs; gate on a quality metric (e.g. recall@5=0.8) and read latency "
+                "in the report"
+            )
         if metric not in known:
             raise ValueError(
                 f"--fail-under: unknown metric {metric!r}; use one of {', '.join(known)}"

@@ -52,8 +52,9 @@ def test_feedback_becomes_cases_that_run(
     up, down, abstain = load_suite(out)
 
     assert up.question == liked.question
-    # A fact of the cited quote, as the liked answer shows it.
-    assert up.must_include == (("Officials evacuated four thousand residents as",),)
+    # Facts of the cited quotes, as the liked answer shows them, the first quote's first.
+    assert up.must_include[0] == ("Officials evacuated four thousand residents as",)
+    assert all(len(group) == 1 and group[0] in liked.answer for group in up.must_include)
     assert up.evidence_ids == tuple(dict.fromkeys(c.article_id for c in liked.citations))
     assert down.turns == (("human", "Who won the national cup?"),
                           ("ai", "The local football club [1]"), "Who scored in the final?")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from langchain_core.documents import Document
 
 from rag.answering.base import Answerer, AnswerStream, Turn, Writing
+from rag.answering.grounded import GroundedAnswerer
+from rag.answering.llm import LLMAnswerer
 from rag.core.schema import Answer
 
 
@@ -64,3 +68,19 @@ def test_condensing_belongs_to_the_answerer() -> None:
     assert Echo().condense("Where did he go?", []) == "Where did he go?"
     standalone = Echo().condense("Who did he meet?", history)
     assert standalone != "Who did he meet?" and "he" not in standalone.split()
+
+
+@pytest.mark.parametrize(
+    ("make", "named"),
+    [
+        (lambda: GroundedAnswerer(None, candidates=0), "candidates must be >= 1, got 0"),
+        (lambda: GroundedAnswerer(None, abstain_threshold=1.5),
+         "abstain_threshold must be within 0..1, got 1.5"),
+        (lambda: LLMAnswerer(None, None, support_threshold=-0.1),
+         "support_threshold must be within 0..1, got -0.1"),
+        (lambda: LLMAnswerer(None, None, max_sentences=0), "max_sentences must be >= 1, got 0"),
+    ],
+)
+def test_answerers_refuse_parameters_out_of_range(make: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(named)):
+        make()

@@ -125,3 +125,16 @@ def cite(
         quote_start=offset + start if offset >= 0 else -1,
         quote_end=offset + end if offset >= 0 else -1,
     )
+
+
+def check_parameters(
+    counts: dict[str, int] | None = None, fractions: dict[str, float] | None = None
+) -> None:
+    """ValueError naming the first parameter out of range: counts must be >= 1, fractions
+    within 0..1 (answerers' constructors validate with it)."""
+    for name, count in (counts or {}).items():
+        if count < 1:
+            raise ValueError(f"{name} must be >= 1, got {count}")
+    for name, value in (fractions or {}).items():
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be within 0..1, got {value}")

@@ -21,7 +21,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.answering import roles, spans
-from rag.answering.base import Answerer, Turn, Writing, cite
+from rag.answering.base import Answerer, Turn, Writing, check_parameters, cite
 from rag.answering.conversation import ABSTENTION_OPENING, role_words
 from rag.answering.instructions import instruction_spans
 from rag.core.citations import defuse_markers, marker
@@ -90,14 +90,11 @@ class GroundedAnswerer(Answerer):
         abstain_threshold: float = 0.44,
         short_answer_confidence: float = 0.5,
     ) -> None:
-        if max_sentences < 1 or candidates < 1:
-            raise ValueError(
-                f"max_sentences ({max_sentences}) and candidates ({candidates}) must be >= 1"
-            )
-        for name, value in (("abstain_threshold", abstain_threshold),
-                            ("short_answer_confidence", short_answer_confidence)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be within 0..1, got {value}")
+        check_parameters(
+            {"max_sentences": max_sentences, "candidates": candidates},
+            {"abstain_threshold": abstain_threshold,
+             "short_answer_confidence": short_answer_confidence},
+        )
         self.max_sentences = max_sentences
         self.candidates = candidates
         self.abstain_threshold = abstain_threshold

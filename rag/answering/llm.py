@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from pydantic import SecretStr
 
 from rag.answering import spans
-from rag.answering.base import Answerer, Turn, Writing, cite
+from rag.answering.base import Answerer, Turn, Writing, check_parameters, cite
 from rag.answering.instructions import instruction_spans, without_instructions
 from rag.answering.prompts import (
     ABSTAIN_REPLY,
@@ -71,10 +71,8 @@ class LLMAnswerer(Answerer):
         endpoint: str = "",
         secret: SecretStr | None = None,
     ) -> None:
-        if not 0.0 <= support_threshold <= 1.0:
-            raise ValueError(f"support_threshold must be within 0..1, got {support_threshold}")
-        if max_sentences < 1:
-            raise ValueError(f"max_sentences must be >= 1, got {max_sentences}")
+        check_parameters({"max_sentences": max_sentences},
+                         {"support_threshold": support_threshold})
         self.model = model
         self.judge = judge
         self.name = name

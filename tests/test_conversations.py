@@ -71,3 +71,28 @@ def test_two_tabs_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     for conversation in conversations:
         questions = [t.answer.question for t in store.turns(conversation)]
         assert questions == [f"{conversation} {n}?" for n in range(15)]
+
+
+def test_each_library_lists_its_own_conversations(tmp_path: Path) -> None:
+    """Two indexes side by side (/data/news and /data/sport) share the default file
+    beside them; each UI lists, and deletes, only the conversations asked of its own
+    library (conversations stored before libraries were recorded show in every one)."""
+    import sqlite3
+
+    path = tmp_path / "conversations.sqlite3"
+    old = sqlite3.connect(path)  # a file from before the library column
+    old.executescript(
+        "CREATE TABLE conversations (id TEXT PRIMARY KEY, title TEXT NOT NULL, "
+        "created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+        "INSERT INTO conversations VALUES ('legacy', 'Old?', '2026-01-01', '2026-01-01');"
+    )
+    old.close()
+    news = ConversationStore(path, library="/data/news")
+    sport = ConversationStore(path, library="/data/sport")
+    news.add_turn("n1", StoredTurn("a", answer("Where is the summit?")))
+    sport.add_turn("s1", StoredTurn("b", answer("Who won the cup?")))
+    assert {c.id for c in news.conversations()} == {"n1", "legacy"}
+    assert {c.id for c in sport.conversations()} == {"s1", "legacy"}
+    assert {c.id for c in ConversationStore(path).conversations()} == {"n1", "s1", "legacy"}
+    assert news.delete_all() == 2  # its own and the legacy one, not sport's
+    assert [c.id for c in sport.conversations()] == ["s1"]

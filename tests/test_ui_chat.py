@@ -342,3 +342,24 @@ def test_regenerate_with_the_other_answerer(
     assert after["answer"].question == VOLCANO
     [stored] = store(app_settings).turns(at.session_state["conversation_id"])
     assert stored.answer.answerer == after["answer"].answerer
+
+
+def test_an_index_beside_another_lists_only_its_own_conversations(
+    corpus: Path, hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """RAG_INDEX_DIR=/tmp/news and /tmp/art share /tmp/conversations.sqlite3: a chat
+    asked of one library is not offered for reopening in the other."""
+    libraries = []
+    for name in ("one", "two"):
+        settings = hashing_settings.model_copy(update={
+            "abstain_threshold": float(HASHING_ABSTAIN), "index_dir": tmp_path / name,
+        })
+        assert ingest([corpus], settings).ok
+        libraries.append(settings)
+    assert libraries[0].conversations_file == libraries[1].conversations_file
+    use_settings(monkeypatch, libraries[0])
+    ask(started(), VOLCANO)
+    openers = lambda at: [b for b in at.sidebar.button if (b.key or "").startswith("open-")]  # noqa: E731
+    assert len(openers(started())) == 1
+    use_settings(monkeypatch, libraries[1])
+    assert openers(started()) == []

@@ -1,10 +1,15 @@
 """Conversations kept in a local SQLite file, so they survive a reload and can be reopened.
 
-Two tables: ``conversations`` (id, title, times) and ``turns`` (one row per question, the
-whole ``Answer`` as JSON, the reader's rating). Every write touches only its own
-conversation's rows, in one transaction, so two browser tabs (two sessions) never
-overwrite each other: each appends to, or replaces the last turn of, the conversation
-it has open. WAL mode and a busy timeout let several UI processes share the file.
+Two tables: ``conversations`` (id, title, times, the library it was asked of) and
+``turns`` (one row per question, the whole ``Answer`` as JSON, the reader's rating).
+Every write touches only its own conversation's rows, in one transaction, so two browser
+tabs (two sessions) never overwrite each other: each appends to, or replaces the last
+turn of, the conversation it has open. WAL mode and a busy timeout let several UI
+processes share the file.
+
+The default file lies beside the index folder, so two indexes side by side share it: a
+store opened with ``library`` (the UI passes its index) lists and deletes only that
+library's conversations, plus those stored before libraries were recorded ('').
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    library TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
     id TEXT PRIMARY KEY,
@@ -60,6 +66,14 @@ class StoredTurn:
     asked_at: str = ""  # ISO time the answer was stored (read back from the file)
 
 
+def _add_library_column(db: sqlite3.Connection) -> None:
+    """Files from before the library column get it (inside the write lock, so two
+    processes never both add it)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(conversations)")}
+    if "library" not in columns:
+        db.execute("ALTER TABLE conversations ADD COLUMN library TEXT NOT NULL DEFAULT ''")
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -71,8 +85,15 @@ def new_id() -> str:
 class ConversationStore:
     """The conversations in one SQLite file (created on first use)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, library: str | None = None) -> None:
         self.path = Path(path)
+        self.library = library  # None: every library's conversations
+
+    def _scope(self) -> tuple[str, tuple[str, ...]]:
+        """The SQL condition (on table alias c) and its parameters for this library."""
+        if self.library is None:
+            return "1", ()
+        return "c.library IN (?, '')", (self.library,)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -84,6 +105,7 @@ class ConversationStore:
             db.executescript(SCHEMA)
             db.execute("BEGIN IMMEDIATE")
             try:
+                _add_library_column(db)
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
@@ -99,10 +121,10 @@ class ConversationStore:
         with self._db() as db:
             title = " ".join(turn.answer.question.split())[:TITLE_CHARS] or "Untitled"
             db.execute(
-                "INSERT INTO conversations (id, title, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?) "
+                "INSERT INTO conversations (id, title, created_at, updated_at, library) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at",
-                (conversation_id, title, now, now),
+                (conversation_id, title, now, now, self.library or ""),
             )
             (position,) = db.execute(
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM turns WHERE conversation_id = ?",
@@ -141,8 +163,12 @@ class ConversationStore:
             db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def delete_all(self) -> int:
+        """Delete this library's conversations (all of them without a library)."""
+        where, args = self._scope()
         with self._db() as db:
-            return db.execute("DELETE FROM conversations").rowcount
+            return db.execute(
+                f"DELETE FROM conversations AS c WHERE {where}", args
+            ).rowcount
 
     @staticmethod
     def _touch(db: sqlite3.Connection, conversation_id: str) -> None:
@@ -155,12 +181,13 @@ class ConversationStore:
         """The most recently used conversations first."""
         if not self.path.exists():
             return []
+        where, args = self._scope()
         with self._db() as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.updated_at, COUNT(t.id) FROM conversations c "
-                "LEFT JOIN turns t ON t.conversation_id = c.id GROUP BY c.id "
-                "ORDER BY c.updated_at DESC LIMIT ?",
-                (limit,),
+                f"LEFT JOIN turns t ON t.conversation_id = c.id WHERE {where} "
+                "GROUP BY c.id ORDER BY c.updated_at DESC LIMIT ?",
+                (*args, limit),
             ).fetchall()
         return [ConversationInfo(*row) for row in rows]
 

@@ -14,10 +14,22 @@ import streamlit as st
 
 from rag.app.conversations import ConversationStore, StoredTurn, new_id
 from rag.app.ui_render import escape_markdown
+from rag.core.settings import Settings
+
+
+def library_of(settings: Settings) -> str:
+    """The library a conversation is asked of: the index folder, or the Chroma server's
+    collection (conversations of another index beside it are not listed)."""
+    index = settings.index
+    if index.chroma_host:
+        return f"chroma://{index.chroma_host}:{index.chroma_port}/{index.collection}"
+    return f"{index.index_dir.resolve()}#{index.collection}"
 
 
 def store() -> ConversationStore:
-    return ConversationStore(st.session_state["store_path"])
+    return ConversationStore(
+        st.session_state["store_path"], library=st.session_state.get("store_library")
+    )
 
 
 def save(action: Callable[[ConversationStore], Any]) -> Any:

@@ -14,7 +14,7 @@ import streamlit as st
 
 from rag.app.conversation_export import chat_history
 from rag.app.logs import set_log_level
-from rag.app.ui import resources
+from rag.app.ui import conversations, resources
 from rag.app.ui.sidebar import sidebar, state
 from rag.app.ui.timeline_view import timeline_view
 from rag.app.ui.turns import ask, queue_question, render_turn
@@ -45,6 +45,7 @@ def main() -> None:
     key = settings.model_dump_json()
     state()
     st.session_state["store_path"] = str(settings.conversations_file)
+    st.session_state["store_library"] = conversations.library_of(settings)
     st.html(STYLE)
     st.html(COPY_SCRIPT, unsafe_allow_javascript=True)
 

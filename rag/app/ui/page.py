@@ -72,9 +72,10 @@ def main() -> None:
         "it comes from."
     )
     if problem == "empty" or (stats is not None and not stats["articles"]):
+        folder = str(settings.index.articles_dir).replace("`", "")  # shown in a code span
         st.info(
-            "The library is empty. Add articles in the sidebar, or run `make index` "
-            "to index the folder of articles.",
+            "The library is empty. Add articles in the sidebar, or index a folder of "
+            f"articles with `rag ingest {folder}` (`make index` in a clone).",
             icon=":material/inbox:",
         )
     elif problem:

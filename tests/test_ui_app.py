@@ -240,6 +240,8 @@ def test_no_index_yet_invites_an_upload(
     at.button(key="ingest").click().run()
     assert not at.exception
     assert not at.chat_input[0].disabled
+    [done] = [m.value for m in at.success]
+    assert done.replace("\\", "").endswith("1 added; 1 passage.")  # not "1 passages"
     at = ask(at, "When did the old river bridge reopen?")
     assert "Bridge reopens after repairs" in cited_titles(turns(at)[-1])
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from rag.app.cli import app
 from rag.core.settings import Settings
 from rag.evaluation.compare import below_floors, compare, load_report, parse_floors
-from rag.evaluation.report import markdown_report, write_reports
+from rag.evaluation.report import html_report, markdown_report, write_reports
 from rag.evaluation.runner import SUMMARY_KEYS, summarise
 from rag.evaluation.suite import SuiteError
 from rag.indexing.ingest import ingest
@@ -81,6 +81,22 @@ def test_baseline_deltas_and_worse_cases() -> None:
     assert tests["answer_accuracy"]["significant"] is False
     assert tests["recall@5"]["p_value"] is None  # both cases stay within the top 5
     assert tests["mrr@10"]["p_value"] is not None
+
+
+def test_baseline_names_the_settings_that_changed() -> None:
+    """Comparing two runs, the analyst first asks what was different: the settings that
+    differ (top_k 5 -> 2) head the comparison in every report and the CLI."""
+    old = report_of([case("a", True, 1)])
+    new = report_of([case("a", False, 4)])
+    old["settings"] = {**old["settings"], "top_k": 5, "llm": "none"}
+    new["settings"] = {**new["settings"], "top_k": 2, "llm": "none"}
+    result = compare(new, old)
+    assert result["settings_changed"] == {"top_k": [5, 2]}
+    report = {**new, "baseline": {"path": "old/report.json", **result}}
+    line = "Settings changed since the baseline: top_k 5 -> 2."
+    assert line in markdown_report(report)
+    assert line.replace("->", "-&gt;") in html_report(report)
+    assert compare(new, new)["settings_changed"] == {}
 
 
 def test_baseline_significance_of_a_real_change() -> None:

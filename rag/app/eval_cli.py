@@ -181,6 +181,10 @@ def _print_summary(report: dict[str, Any]) -> None:
                           p, "yes" if row["significant"] else "no")
         console.print(tests)
     if base:
+        from rag.evaluation.compare import settings_line
+
+        if settings_line(base):
+            console.print(settings_line(base), markup=False, highlight=False)
         console.print(
             f"{len(base['worse'])} case(s) worse, {len(base['better'])} better than "
             f"{base['path']}", markup=False, highlight=False,

@@ -52,6 +52,7 @@ def compare(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str,
             better.append({"id": case["id"], "question": case["question"], "changes": gained})
     new_ids = {c["id"] for c in report["cases"]}
     return {
+        "settings_changed": settings_changed(report, baseline),
         "summary": {k: old_summary.get(k) for k in new_summary},
         "deltas": deltas,
         "significance": significance(old_cases, report["cases"]),
@@ -60,6 +61,25 @@ def compare(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str,
         "only_in_baseline": sorted(str(i) for i in set(old_cases) - new_ids),
         "new_cases": sorted(str(i) for i in new_ids - set(old_cases)),
     }
+
+
+def settings_changed(report: Mapping[str, Any], baseline: Mapping[str, Any]) -> dict[str, list]:
+    """{setting: [baseline value, this run's value]} for the settings that differ."""
+    new, old = report.get("settings") or {}, baseline.get("settings") or {}
+    return {
+        key: [old.get(key), new.get(key)]
+        for key in sorted(set(new) | set(old))
+        if key != "index_dir" and old.get(key) != new.get(key)
+    }
+
+
+def settings_line(base: Mapping[str, Any]) -> str:
+    """'Settings changed since the baseline: top_k 5 -> 2.' ('' when none did)."""
+    changed = base.get("settings_changed") or {}
+    if not changed:
+        return ""
+    parts = [f"{key} {old} -> {new}" for key, (old, new) in changed.items()]
+    return f"Settings changed since the baseline: {', '.join(parts)}."
 
 
 #: Per-case figures tested for a significant change, by summary name.

@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from rag.evaluation.compare import settings_line
 from rag.evaluation.plots import latency_histogram, metric_bars
 from rag.evaluation.runner import LOWER_IS_BETTER, SUMMARY_KEYS
 
@@ -109,6 +110,8 @@ def markdown_report(report: Mapping[str, Any]) -> str:
         "",
     ]
     base = report.get("baseline")
+    if base and settings_line(base):
+        lines += [_md(settings_line(base)), ""]
     header = "| metric | value | baseline | delta |" if base else "| metric | value |"
     lines += [header, "|---|---|---|---|" if base else "|---|---|"]
     for key, value, old, delta in summary_rows(report):
@@ -179,8 +182,10 @@ def html_report(report: Mapping[str, Any]) -> str:
         f"{escape(str(report.get('settings', {}).get('answerer', '?')))}; index "
         f"{escape(str(report.get('settings', {}).get('index_dir', '?')))}.</p>",
         f"<p>{escape(_judge_line(report))}.</p>",
-        "<h2>Summary</h2><table><tr><th>metric</th><th>value</th>",
     ]
+    if base and settings_line(base):
+        out.append(f"<p><strong>{escape(settings_line(base))}</strong></p>")
+    out += ["<h2>Summary</h2><table><tr><th>metric</th><th>value</th>"]
     if base:
         out.append("<th>baseline</th><th>delta</th>")
     out.append("</tr>")

@@ -34,8 +34,25 @@ def answer_body(answer: Answer) -> list[str]:
     stated = conflict_sentence(answer)
     if any(text == stated for text, _ in rows):
         stated = ""  # the answer already says it in its own sentence
-    extra = [stated, corroboration_line(answer), answer.staleness]
+    extra = [stated, corroboration_line(answer), answer.staleness, after_note(answer)]
     return lines + [x for x in extra if x]
+
+
+def after_note(answer: Answer) -> str:
+    """'Published after the question date (10 Nov 2026): [1] Bay Courier, 20 Nov 2026.'
+    for cited articles from after ``as_of`` ('' when there are none)."""
+    if not answer.as_of or answer.abstained:
+        return ""
+    later: dict[str, list[int]] = {}  # one entry per article: "[1][2] Bay Courier, ..."
+    for c in answer.citations:
+        if c.date and c.date[:10] > answer.as_of[:10]:
+            label = ", ".join(x for x in (c.source, pretty_day(c.date)) if x)
+            later.setdefault(f"{c.article_id}\0{label}", []).append(c.id)
+    if not later:
+        return ""
+    parts = ["".join(f"[{i}]" for i in ids) + " " + key.split("\0", 1)[1]
+             for key, ids in later.items()]
+    return f"Published after the question date ({pretty_day(answer.as_of)}): {'; '.join(parts)}."
 
 
 def corroboration_line(answer: Answer) -> str:

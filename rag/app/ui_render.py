@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answering.news import conflict_sentence
 from rag.answering.timeline import Timeline
-from rag.app.render import dating_line
+from rag.app.render import after_note, dating_line
 from rag.core.citations import find_markers
 from rag.core.dates import pretty_day, pretty_span
 from rag.core.schema import Answer, Citation
@@ -149,7 +149,10 @@ def answer_html(answer: Answer, anchor: str) -> str:
             "an AI model rather than reporting news). Do not rely on it.</div>"
         )
     head = f'<div class="rag-asof">{esc(dating_line(answer))}</div>' if answer.as_of else ""
-    news = conflicts_html(answer, anchor) + corroboration_html(answer)
+    later = after_note(answer)
+    news = conflicts_html(answer, anchor) + corroboration_html(answer) + (
+        f'<div class="rag-after">{esc(later)}</div>' if later else ""
+    )
     return f'{head}<div class="rag-answer">{"".join(parts)}</div>{news}{notice}'
 
 
@@ -647,6 +650,7 @@ mark.rag-quote {
 }
 .rag-conflict ul { margin: .2rem 0 0; padding-left: 1.1rem; }
 .rag-corroboration { margin-top: .45rem; font-size: .82rem; color: #15803d; }
+.rag-after { margin-top: .45rem; font-size: .82rem; color: #b45309; }
 .rag-timeline-day { margin: 1rem 0 .3rem; font-weight: 700; }
 .rag-timeline-entry { margin: .25rem 0 .25rem .8rem; line-height: 1.55; }
 .rag-timeline-mark {

@@ -282,7 +282,10 @@ class SearchEngine:
     def check_filters(self, filters: Filters) -> None:
         """Refuse filters that no indexed article can pass, saying what the library holds:
         a filter is applied or refused, never silently turned into "the articles don't say"
-        (nor dropped)."""
+        (nor dropped). No filters: nothing to check, and the library (every article
+        record: 14.6 s of a cold `rag ask` at a million passages) is not read."""
+        if filters.empty:
+            return
         problem = self.library().refusal(filters)
         if problem:
             raise FilterError(problem)

@@ -78,7 +78,7 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(
         index_dir=root / "index", articles_dir=SEED_DIR, feedback_path=root / "fb.jsonl"
     )
-    summary = ingest([SEED_DIR], settings)
+    summary = ingest([SEED_ARTICLE], settings)  # not the folder: local uploads land there
     assert summary.ok, summary.problems
     return settings
 

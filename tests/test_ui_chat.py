@@ -15,7 +15,7 @@ from rag.app.conversation_export import answer_markdown, export_markdown
 from rag.app.conversations import ConversationStore
 from rag.core.settings import Settings
 from rag.indexing.ingest import ingest
-from tests.conftest import SEED_DIR
+from tests.conftest import SEED_ARTICLE
 from tests.ui_fixtures import (
     HASHING_ABSTAIN,
     app_test,
@@ -212,7 +212,7 @@ def test_timeline_of_an_undated_library_says_why_it_is_empty(
     """The bundled article has no date: the Timeline view says so (and how to add dated
     articles) instead of a search form that can only answer "no article matches"."""
     settings = hashing_settings.model_copy(update={"abstain_threshold": float(HASHING_ABSTAIN)})
-    assert ingest([SEED_DIR], settings).ok
+    assert ingest([SEED_ARTICLE], settings).ok
     use_settings(monkeypatch, settings)
     at = started()
     at.sidebar.segmented_control[0].set_value("timeline")
@@ -226,7 +226,7 @@ def test_first_run_explains_the_empty_filters_and_offers_examples(
     hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = hashing_settings.model_copy(update={"abstain_threshold": float(HASHING_ABSTAIN)})
-    assert ingest([SEED_DIR], settings).ok
+    assert ingest([SEED_ARTICLE], settings).ok
     use_settings(monkeypatch, settings)
     at = started()
     assert at.sidebar.multiselect(key="f_sources").disabled

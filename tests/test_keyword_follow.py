@@ -131,6 +131,25 @@ def test_a_running_chain_follows_a_rebuild_by_another_process(
     assert "Volcano erupts in Iceland" not in [c.title for c in answer.citations]
 
 
+def test_a_search_between_checks_follows_a_rebuild_at_once(
+    corpus: Path, hashing_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search that lands after another process's --rebuild but before the next revision
+    check must not fail with 'Collection does not exist': it follows and asks again."""
+    import rag.retrieval.hybrid as hybrid
+
+    ingest([corpus], hashing_settings)
+    engine = SearchEngine(hashing_settings)
+    assert engine.search("residents evacuated volcano", k=2)
+    monkeypatch.setattr(hybrid, "_REVISION_CHECK_S", 3600.0)  # no check before the next search
+    other = tmp_path / "other"
+    write_article(other, "glacier.md", "Glacier", "The glacier melting set a record.")
+    done = run_rag(["ingest", "--rebuild", str(other), "-q"], hashing_settings)
+    assert done.returncode == 0, done.stderr
+    found = engine.search("glacier melting record", k=2)
+    assert [d.metadata["title"] for d in found][:1] == ["Glacier"]
+
+
 def _segment(folder: Path) -> Path:
     files = [p for p in (folder / state_of(folder)["data"] / "passages").iterdir()
              if p.is_file() and not p.name.endswith(".json") and p.stat().st_size > 40

@@ -20,7 +20,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, field_validator
 
-from rag.core.errors import FilterError
+from rag.core.errors import FilterError, RagError
 from rag.core.runtime import elapsed_ms
 from rag.core.schema import RetrievedPassage
 from rag.core.settings import Settings
@@ -354,7 +354,26 @@ class SearchEngine:
         """The ``k`` best passages for ``query``; ``as_of`` (YYYY-MM-DD) favours news
         published shortly before that day (``recency_weight``) and holds back news
         published after it (``future_weight``); ``window`` (first, last day) favours
-        news published in it (``window_weight``)."""
+        news published in it (``window_weight``). A read that fails because another
+        process replaced the collections since the last check follows them and asks
+        again (once)."""
+        try:
+            return self._search(query, k, filters, timings, as_of, window)
+        except RagError:
+            if not self.index.replaced():
+                raise
+            self._checked_at = float("-inf")  # follow now, not at the next check
+            return self._search(query, k, filters, timings, as_of, window)
+
+    def _search(
+        self,
+        query: str,
+        k: int | None,
+        filters: Filters | None,
+        timings: dict[str, float] | None,
+        as_of: str | None,
+        window: tuple[str, str] | None,
+    ) -> list[Document]:
         settings = self.settings
         k = min(k or settings.retrieval.top_k, MAX_K)  # callers that take k from users check_k it
         filters = filters or Filters()

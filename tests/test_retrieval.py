@@ -183,3 +183,18 @@ def test_no_filters_need_no_library(
     with pytest.raises(FilterError):
         engine.check_filters(Filters(sources=("nowhere.test",)))
     assert reads == [1]
+
+
+def test_a_warmed_engine_has_read_the_library(
+    corpus: Path, hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The library (every article record) is read by warm-up, not by the first question
+    that needs the indexed dates (a date window): 32 s of one question at 1M passages."""
+    ingest([corpus], hashing_settings)
+    engine = SearchEngine(hashing_settings)
+    engine.warm_up()
+    reads: list[int] = []
+    records = engine.index.records
+    monkeypatch.setattr(engine.index, "records", lambda: reads.append(1) or records())
+    assert engine.date_range() == ("2025-01-10", "2025-03-05")
+    assert reads == []

@@ -241,6 +241,7 @@ class SearchEngine:
     def warm_up(self) -> None:
         self.embeddings.warm_up()
         self.keyword()
+        self.library()  # every article record: ~14 s at 1M passages, not in a question
         self.embeddings.embed_query("warm up")
 
     def query_vector(self, text: str) -> np.ndarray:

@@ -286,19 +286,23 @@ def serve(index_dir: Path, watch: str) -> None:
 def new_articles(folder: Path, count: int = 10) -> dict[str, str]:
     """``count`` new articles as JSONL; {id: title}.
 
-    Each is made of two real articles: the first half of one's sentences and the second
-    half of another's, under both titles. A real article under a new id would be no
-    news: ingestion stores an exact or near copy once (it links the copy's URL to the
-    stored article), so it would never be searchable under the new id. Half of each
-    keeps word-shingle Jaccard near 0.5, well below the near-copy threshold (0.85).
+    Each is made of two real articles (pairs drawn anew on every run): the first half of
+    one's sentences and the second half of another's, under both titles. A real article
+    under a new id would be no news: ingestion stores an exact or near copy once (it
+    links the copy's URL to the stored article), so it would never be searchable under
+    the new id. Half of each keeps word-shingle Jaccard near 0.5, well below the
+    near-copy threshold (0.85).
     """
     folder.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in (CORPUS / "corpus.jsonl").open() if line.strip()]
     stamp = int(time.time())
+    # Other pairs on every run: a second run on the same index with the same pairs would
+    # ingest exact copies of the first run's new articles (stored once, never found).
+    pick = np.random.default_rng(stamp).permutation(len(rows))
     chosen = {}
     with (folder / "new.jsonl").open("w") as handle:
         for n in range(count):
-            first, second = rows[-1 - n], rows[n]
+            first, second = rows[pick[2 * n]], rows[pick[2 * n + 1]]
             head, tail = _sentences(first["text"]), _sentences(second["text"])
             row = {**first, "id": f"{first['id']}-new{stamp}", "url": "",
                    "title": f"{first['title']}; {second['title']}",

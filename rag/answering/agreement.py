@@ -102,12 +102,9 @@ def check(question: str, answer: Answer, passages: Sequence[Document]) -> Answer
     if not readings:
         return answer
     main = _main_key(answer, readings)
-    groups: dict[str, list[_Reading]] = {}
-    for reading in readings:
-        groups.setdefault(reading.key, []).append(reading)
+    agreeing = [r for r in readings if r.key == main]
     cited = {c.article_id: c.id for c in answer.citations}
     update: dict[str, object] = {}
-    agreeing = groups.get(main, [])
     if agreeing:
         update["corroboration"] = Corroboration(
             outlets=list(dict.fromkeys(r.outlet or r.article_id for r in agreeing)),

@@ -35,6 +35,7 @@ from rag.indexing.store import (
     CHANGES_SUFFIX,
     ArticleIndex,
     ArticleRecord,
+    keyword_dir,
     passage_metadata,
     record_from,
 )
@@ -52,16 +53,6 @@ _WRITE_GROUP = 512
 _BYTES_PER_PASSAGE = 16_000
 # Kept free besides: BM25 cache rewrite, SQLite journal.
 _DISK_RESERVE = 1_000_000
-
-
-def keyword_dir(settings: Settings) -> Path:
-    """Where this machine keeps the keyword (BM25) indexes of the collection."""
-    index = settings.index
-    base = Path(index.index_dir)
-    if index.chroma_host:
-        name = f"{index.chroma_host}_{index.chroma_port}_{index.collection}"
-        return base / "keyword-cache" / name.replace("/", "_")
-    return base / "keyword" / settings.index.collection
 
 
 def embedding_text(title: str, passage_text: str) -> str:
@@ -791,7 +782,7 @@ class _Ingestion:
             original.also_published_at, original.duplicate_ids, original.versions
         ):
             return
-        self._touch()
+        self._touch([original.id])
         updated = ArticleRecord(**{**original.__dict__, "also_published_at": also,
                                    "duplicate_ids": dup_ids, "versions": versions})
         text = self.index.article_text(original.id) or ""
@@ -801,6 +792,7 @@ class _Ingestion:
         self.changed = True
 
     def _rewrite_record(self, record: ArticleRecord, origin: str, text: str) -> None:
+        self._touch([record.id])  # every record write is logged: caches follow the log
         updated = ArticleRecord(**{**record.__dict__, "origin": origin})
         self.index.put_record(updated, text)
         self.records[record.id] = updated

@@ -27,7 +27,9 @@ from rag.indexing.store import ArticleIndex, StoredArticle, record_from, records
 
 from .conftest import write_article
 
-WORDS = ["harbour", "council", "budget", "pilots", "channel", "storms", "fees", "boats", "terminal", "spring", "port", "schedule", "mayor", "debate", "vote", "fishing", "container", "winter", "northern", "review"]
+WORDS = ["harbour", "council", "budget", "pilots", "channel", "storms", "fees", "boats",
+         "terminal", "spring", "port", "schedule", "mayor", "debate", "vote", "fishing",
+         "container", "winter", "northern", "review"]
 
 
 def _text(seed: int) -> str:

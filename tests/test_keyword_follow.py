@@ -265,3 +265,29 @@ def test_a_vector_search_while_another_process_rewrites_the_hnsw_files_asks_agai
 
     reader.passages = Rewritten()
     assert [p.title for p in reader.nearest(vector, 1)] == ["Volcano erupts in Iceland"]
+
+
+def test_a_reader_reloads_once_per_finished_ingest_not_while_it_writes(
+    corpus: Path, hashing_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest moves the revision at its first write and commits at its end; a reader
+    reloads its vectors (1.7 GB at a million passages) once, when the ingest commits."""
+    import rag.retrieval.hybrid as hybrid
+    from rag.indexing.store import ArticleIndex
+
+    ingest([corpus], hashing_settings)
+    engine = SearchEngine(hashing_settings)
+    monkeypatch.setattr(hybrid, "_REVISION_CHECK_S", 0.0)
+    engine.follow()
+    first = engine.index
+    writer = ArticleIndex(hashing_settings, engine.embeddings)
+    writer.stamp()  # what an ingest's first write does
+    writer.log_changes(["not-yet"])
+    engine.follow()
+    assert engine.index is first  # still writing: nothing to reload
+    writer.stamp(commit_log=True)  # the ingest commits
+    engine.follow()
+    assert engine.index is not first
+    again = engine.index
+    engine.follow()
+    assert engine.index is again

@@ -233,7 +233,7 @@ class SearchEngine:
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()
         self._checked_at = 0.0
-        self._revision = self.index.revision
+        self._position = self.index.log_position()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_lock = threading.Lock()
         self._library: tuple[str, Library] | None = None
@@ -260,11 +260,12 @@ class SearchEngine:
         return vector
 
     def library(self) -> Library:
-        """The outlets, article ids and dates of the indexed articles (per revision)."""
-        self.follow()  # the handles and revision as of now (another process may write)
-        revision = self._revision
+        """The outlets, article ids and dates of the indexed articles (per committed
+        change-log position)."""
+        self.follow()  # the handles and position as of now (another process may write)
+        position = self._position
         cached = self._library
-        if cached is not None and cached[0] == revision:
+        if cached is not None and cached[0] == position:
             return cached[1]
         records = self.index.records().values()
         dates = sorted(r.date for r in records if r.date)
@@ -273,7 +274,7 @@ class SearchEngine:
             article_ids=frozenset(r.id for r in records),
             dates=(dates[0], dates[-1]) if dates else None,
         )
-        self._library = (revision, found)
+        self._library = (position, found)
         return found
 
     def date_range(self) -> tuple[str, str] | None:
@@ -302,21 +303,24 @@ class SearchEngine:
 
     def follow(self) -> None:
         """Follow other processes' ingests and rebuilds, at most every
-        ``_REVISION_CHECK_S`` seconds: when Chroma's revision moved, the Chroma handles
-        are reopened (a rebuild replaced the collections; an embedded reader's vector
-        index must be reloaded to see another process's writes), and a keyword folder
-        in use is brought to Chroma's change log in place."""
+        ``_REVISION_CHECK_S`` seconds: when the committed change-log position moved
+        (an ingest finished; a rebuild starts a new generation), the Chroma handles are
+        reopened (a rebuild replaced the collections; an embedded reader's vector index
+        must be reloaded to see another process's writes), and a keyword folder in use
+        is brought to Chroma's change log in place. An ingest still writing moves the
+        revision but not the committed position: nothing is reloaded for it (at a
+        million passages each reload of the vectors is 1.7 GB read and held twice)."""
         if time.monotonic() - self._checked_at < _REVISION_CHECK_S:
             return
         with self._keyword_lock:
             if time.monotonic() - self._checked_at < _REVISION_CHECK_S:
                 return
-            revision = self.index.revision
-            if revision != self._revision or self.index.replaced():
+            position = self.index.log_position()
+            if position != self._position or self.index.replaced():
                 # A rebuild replaced the collections, or (embedded) another process
                 # wrote vectors this process's Chroma does not see until reloaded.
                 self.index = self.index.reopened()
-                self._revision = revision
+                self._position = position
             if self._keyword is not None:
                 self._follow_keyword()
             self._checked_at = time.monotonic()

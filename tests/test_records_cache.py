@@ -10,7 +10,6 @@ after logging, a damaged cache file.
 
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from pathlib import Path
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 from rag.core.settings import Settings
 from rag.indexing.embeddings import make_embeddings
 from rag.indexing.ingest import ingest
+from rag.indexing.records import RecordCache
 from rag.indexing.store import ArticleIndex, StoredArticle, record_from, records_cache_path
 
 from .conftest import write_article
@@ -146,10 +146,9 @@ def test_a_rebuild_a_killed_run_and_a_damaged_cache_are_read_right(
     assert index.records()["a1"].title == "half-written"
     assert _index(hashing_settings).records()["a1"].title == "half-written"
     # A damaged cache file is read around, not trusted.
-    records_cache_path(hashing_settings).write_text("{not json", encoding="utf-8")
+    records_cache_path(hashing_settings).write_bytes(b"\x00 not a database " * 50)
     index = _index(hashing_settings)
     assert index.records() == _full_read(index)
-    json.loads(records_cache_path(hashing_settings).read_text(encoding="utf-8"))  # rewritten
 
 
 @hsettings(max_examples=6, deadline=None,
@@ -176,3 +175,22 @@ def test_any_sequence_of_ingests_keeps_the_cache_equal_to_chroma(
         assert ingest([folder], settings, prune=True).ok
         index = _index(settings)
         assert index.records() == _full_read(index), (op, n)
+
+
+def _record(article_id: str, title: str) -> StoredArticle:
+    return StoredArticle(article_id, title, "s", "2025-01-01", "", "", "c", "t", "m",
+                         ["p1"], "", [], [], [])
+
+
+def test_the_copy_never_moves_back_nor_mixes_generations(tmp_path: Path) -> None:
+    cache = RecordCache(tmp_path / "records.sqlite3")
+    assert cache.read("g1") is None
+    cache.write("g1", 5, {"a": _record("a", "new")}, whole=True)
+    cache.write("g1", 3, {"a": _record("a", "old")})  # a slower process, behind
+    assert cache.read("g1") == (5, {"a": _record("a", "new")})
+    cache.write("g1", 7, {"b": _record("b", "b"), "a": None})
+    assert cache.read("g1") == (7, {"b": _record("b", "b")})
+    cache.write("g2", 1, {"c": _record("c", "c")})  # part of another generation: ignored
+    assert cache.read("g2") is None and cache.read("g1") is not None
+    cache.write("g2", 1, {"c": _record("c", "c")}, whole=True)
+    assert cache.read("g1") is None and cache.read("g2") == (1, {"c": _record("c", "c")})

@@ -30,13 +30,14 @@ from rag.core.errors import IndexLockedError, IndexMissingError, ModelMismatchEr
 from rag.core.schema import Passage, RetrievedPassage, StoredArticle
 from rag.core.settings import Settings
 from rag.indexing.embeddings import EXPORT_VERSION, PassageEmbeddings
+from rag.indexing.records import RecordCache
 
 ARTICLES_SUFFIX = "__articles"
 # The change log: one record per batch of articles an ingest is about to write or remove.
 CHANGES_SUFFIX = "__changes"
 _IDS_PER_CHANGE = 500
 # This machine's copy of every article record, in its keyword folder (records_cache_path).
-RECORDS_FILE = "records.json"
+RECORDS_FILE = "records.sqlite3"
 # Below this much free space a failing read is blamed on a full disk.
 _LOW_DISK_BYTES = 5_000_000
 _T = TypeVar("_T")
@@ -538,34 +539,36 @@ class ArticleIndex:
     # --- articles --------------------------------------------------------------
     @_reading
     def records(self) -> dict[str, StoredArticle]:
-        """Every article record, from this machine's copy brought up to date by the
-        change log: only the articles logged since the copy's position are read from
-        Chroma (reading every record took ~14 s at a million passages, in each ingest
-        and in the first filtered question after it). Entries past the committed
-        position (a run writing now, or killed) are re-read every time; the copy is
-        saved at the committed position, which every write before it has reached."""
-        generation, committed = self.log_position()
-        cache = records_cache_path(self.settings)
-        kept = _read_records(cache, generation)
-        if kept is not None and kept[0] <= committed:
-            records = kept[1]
-            changed = self.changed_articles(kept[0], self._log_tail())
-            for start in range(0, len(changed), self._batch):
-                batch = changed[start : start + self._batch]
-                for article_id in batch:
-                    records.pop(article_id, None)
-                got = self.articles.get(ids=batch, include=["metadatas"])
-                for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                    records[record_id] = record_from(record_id, meta or {})
-            if kept[0] == committed and not changed:
-                return records
-        else:
-            records = {}
+        """Every article record, from this machine's copy (rag.indexing.records) brought
+        up to date by the change log: only the articles logged since the copy's
+        position are read from Chroma (all of them took ~14 s at a million passages,
+        in each ingest and in the first filtered question after it)."""
+        generation, committed = self.log_position()  # before reading: see records.py
+        cache = RecordCache(records_cache_path(self.settings))
+        kept = cache.read(generation)
+        if kept is None or kept[0] > committed:
+            records: dict[str, StoredArticle] = {}
             for ids, metas, _ in self._paged(self.articles, include=["metadatas"]):
                 for record_id, meta in zip(ids, metas, strict=True):
                     records[record_id] = record_from(record_id, meta or {})
-        if generation:
-            _write_records(cache, generation, committed, records)
+            cache.write(generation, committed, records, whole=True)
+            return records
+        seq, records = kept
+        changed: dict[str, StoredArticle | None] = {}
+        names = self.changed_articles(seq, self._log_tail())  # uncommitted ones too
+        for start in range(0, len(names), self._batch):
+            batch = names[start : start + self._batch]
+            changed.update(dict.fromkeys(batch))
+            got = self.articles.get(ids=batch, include=["metadatas"])
+            for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                changed[record_id] = record_from(record_id, meta or {})
+        if changed or seq != committed:
+            cache.write(generation, committed, changed)
+        for record_id, record in changed.items():
+            if record is None:
+                records.pop(record_id, None)
+            else:
+                records[record_id] = record
         return records
 
     @_reading
@@ -730,37 +733,6 @@ class ArticleIndex:
     @_reading
     def count_articles(self) -> int:
         return int(self.articles.count())
-
-
-def _read_records(path: Path, generation: str) -> tuple[int, dict[str, StoredArticle]] | None:
-    """(position, records) of the copy at ``path`` when it is of ``generation``; None
-    when there is none, it is of another generation (a rebuild) or it is unreadable."""
-    if not generation:
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("generation") != generation:
-            return None
-        rows = data["records"]
-        return int(data["seq"]), {i: record_from(i, meta) for i, meta in rows.items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def _write_records(
-    path: Path, generation: str, seq: int, records: dict[str, StoredArticle]
-) -> None:
-    """Replace the copy atomically; a folder this process cannot write keeps none."""
-    data = {"generation": generation, "seq": seq,
-            "records": {i: record_metadata(r) for i, r in records.items()}}
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        os.replace(temp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temp.unlink()
 
 
 LOCK_SUFFIX = "__lock"

@@ -236,7 +236,7 @@ class SearchEngine:
         self._position = self.index.log_position()
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vector_lock = threading.Lock()
-        self._library: tuple[str, Library] | None = None
+        self._library: tuple[tuple[str, int], Library] | None = None
 
     def warm_up(self) -> None:
         self.embeddings.warm_up()

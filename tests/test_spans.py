@@ -137,6 +137,17 @@ def test_vote_drops_what_the_question_names_and_counts_outlets() -> None:
     assert vote("Why did Australia ban teens?", candidates(passages), lambda c: 0.6) == []
 
 
+def test_a_span_adding_a_number_is_not_named_by_the_question() -> None:
+    # The question names the month; the day is what it asks for.
+    assert not named_in_question("On what day in October did leaders meet?", "October 11")
+    assert not named_in_question("How many in 2024?", "2024 and 2025")
+    assert named_in_question("What happened on October 11?", "October 11")
+    passages = [doc("The forum was held in Ashgabat on October 11.", "a1", "cnn")]
+    ranked = vote("On what day in October was the forum held?", candidates(passages),
+                  lambda c: 0.6)
+    assert ranked and "11" in ranked[0].text
+
+
 def test_fit_decides_between_equally_carried_spans() -> None:
     passages = [doc("Belgium beat the United States. Fans in Canada watched.", "a1", "x")]
     best_sentence = {0: 0.9}

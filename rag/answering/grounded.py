@@ -43,9 +43,12 @@ _LEAD_IN = re.compile(
     re.I,
 )
 _SENTENCE_CACHE_SIZE = 20_000
-# Chosen on the RealTime QA tune questions over the full index (docs/benchmarks.md,
-# "Answers on unseen questions"): typed questions abstain below 0.44 + 0.04.
+# Typed questions abstain below abstain_threshold + 0.04 (their scores carry the typed
+# bonus; chosen on RealTime QA tune, docs/benchmarks.md "Answers on unseen questions").
 TYPED_MARGIN = 0.04
+# A later sentence joins the answer only above this score (0.8 of the fixed 0.44
+# abstention cut it was chosen with, RealTime QA tune).
+ADD_FLOOR = 0.352
 
 @dataclass
 class _Sentence:
@@ -73,6 +76,7 @@ class _Choice:
     sentences: list[_Sentence]
     short: spans.SpanGroup | None = None
     short_sentence: _Sentence | None = None
+    features: dict[str, float] = field(default_factory=dict)
 
 
 class GroundedAnswerer(Answerer):
@@ -131,6 +135,7 @@ class GroundedAnswerer(Answerer):
         self, question: str, passages: Sequence[Document], history: Sequence[Turn] = ()
     ) -> Writing:
         choice = self.choose(question, passages)
+        weighed = {"evidence": {k: round(v, 4) for k, v in choice.features.items()}}
         if not choice.sentences:
             text = abstention(question)
             yield text
@@ -138,6 +143,7 @@ class GroundedAnswerer(Answerer):
                 question=question, standalone_question=question, answer=text,
                 abstained=True, answerer=self.name,
                 sentences=[AnswerSentence(text=text, citation_ids=[], supported=True)],
+                **weighed,
             )
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
@@ -173,7 +179,7 @@ class GroundedAnswerer(Answerer):
         return Answer(
             question=question, standalone_question=question, answer=" ".join(parts),
             citations=citations, sentences=sentences, abstained=False, answerer=self.name,
-            short_answer=short,
+            short_answer=short, **weighed,
         )
 
     # --- choosing sentences ------------------------------------------------------
@@ -206,9 +212,11 @@ class GroundedAnswerer(Answerer):
                 sentence.score -= 0.25  # a question in the article asks; it does not answer
         ranked = sorted(shortlist, key=lambda s: s.score, reverse=True)
         best = ranked[0]
-        if not self._answers(best, q_terms, expected.wants_span):
-            return _Choice([])
         groups = _vote(question, expected, candidates, shortlist, weights)
+        why = expected.wh == "" and bool(_WHY.search(question))
+        features = _features(ranked, terms, weights, candidates, expected, groups, why)
+        if not self._answers(best, q_terms, expected.wants_span):
+            return _Choice([], features=features)
         short, short_sentence = None, None
         if groups and groups[0].confidence >= self.short_answer_confidence:
             short = groups[0]
@@ -216,7 +224,6 @@ class GroundedAnswerer(Answerer):
             if short_sentence is not None and short_sentence is not best:
                 best = short_sentence
                 ranked = [best, *(s for s in ranked if s is not best)]
-        why = expected.wh == "" and bool(_WHY.search(question))
         limit = min(self.max_sentences, 3 if why else 2)
         chosen = [best]
         for sentence in ranked[1:]:
@@ -236,12 +243,14 @@ class GroundedAnswerer(Answerer):
                       _telling_sentence(weights, candidates, shortlist, best, chosen)):
             if extra is not None and extra not in chosen:
                 chosen.append(extra)
-        return _Choice(_answer_order(chosen, best), short, short_sentence)
+        return _Choice(_answer_order(chosen, best), short, short_sentence, features)
 
     def _answers(self, best: _Sentence, q_terms: set[str], typed: bool) -> bool:
         """Abstain unless the best sentence is close to the question in meaning or words.
         A question wanting a typed span asks TYPED_MARGIN more: its sentences' scores
-        carry the typed bonus (rag.answering.grounded._typed_bonus)."""
+        carry the typed bonus (rag.answering.grounded._typed_bonus). A logistic model
+        over the evidence (``_features``) fitted on RealTime QA tune did not beat this
+        on validation (docs/benchmarks.md, "Calibrated abstention: tried")."""
         if not q_terms:
             return False
         return best.score >= self.abstain_threshold + (TYPED_MARGIN if typed else 0.0)
@@ -266,7 +275,7 @@ class GroundedAnswerer(Answerer):
                 and bool(_CAUSAL.search(sentence.text))
                 and sentence.score >= 0.5 * best.score
             )
-        if not relevant or sentence.score < self.abstain_threshold * 0.8:
+        if not relevant or sentence.score < ADD_FLOOR:
             return False
         return all(_similarity(sentence, c) < 0.85 for c in chosen)
 
@@ -385,6 +394,31 @@ def _term_weights(question_terms: list[str], sentences: Sequence[list[str]]) -> 
             if any(_term_match(q, t) for t in terms):
                 df[q] += 1
     return {q: math.log(1.0 + (n + 0.5) / (max(1, df[q]) + 0.5)) for q in unique}
+
+
+def _features(
+    ranked: list[_Sentence], terms: list[str], weights: dict[str, float],
+    candidates: list[_Sentence], expected: spans.ExpectedType,
+    groups: list[spans.SpanGroup], why: bool,
+) -> dict[str, float]:
+    """What the answerer weighed, for evaluation reports (``Answer.evidence``) and
+    calibration experiments (evals/calibrate_abstention.py)."""
+    best = ranked[0]
+    held = [q for q in weights if any(_term_match(q, t) for c in candidates for t in c.terms)]
+    total = sum(weights.values()) or 1.0
+    return {
+        "score": best.score,
+        "dense": best.dense,
+        "lexical": best.lexical,
+        "gap": best.score - ranked[1].score if len(ranked) > 1 else best.score,
+        "coverage": sum(weights[q] for q in held) / total if terms else 0.0,
+        "typed_question": 1.0 if expected.wants_span else 0.0,
+        "typed": best.typed,
+        "vote": groups[0].confidence if groups else 0.0,
+        "rank": 1.0 / (1.0 + best.passage_rank),
+        "missing_type": 1.0 if expected.wants_span and best.typed <= 0 else 0.0,
+        "why": 1.0 if why else 0.0,
+    }
 
 
 def _continuation(

@@ -628,12 +628,16 @@ def sentence_candidates(
 
 
 def named_in_question(question: str, candidate: Candidate | str) -> bool:
-    """True when the question already names the span (half or more of its words)."""
+    """True when the question already names the span (half or more of its words), unless
+    the span carries a number the question lacks: "October 11" tells "what day in
+    October?" the day it asks for."""
     text = candidate.text if isinstance(candidate, Candidate) else candidate
     terms = content_terms(text)
     if not terms:
         return True
     asked = set(content_terms(question))
+    if any(t[:1].isdigit() and t not in asked for t in terms):
+        return False
     hits = sum(1 for t in terms if t in asked)
     return hits * 2 >= len(terms)
 

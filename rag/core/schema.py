@@ -221,6 +221,12 @@ class Answer(BaseModel):
         None, description="The typed short answer when confident; null otherwise."
     )
     answerer: str = "grounded"
+    evidence: dict[str, float] = Field(
+        default_factory=dict,
+        description="What the grounded answerer weighed before answering or abstaining "
+        "(its best sentence's score and parts, the gap to the next, coverage, types); "
+        "empty for other answerers.",
+    )
     timings_ms: dict[str, float] = Field(default_factory=dict)
     as_of: str = Field("", description="The day the question was asked as of, YYYY-MM-DD.")
     window: DateWindow | None = Field(

@@ -182,6 +182,8 @@ def _run_case(
             (s.support_score for s in answer.sentences if s.support_score is not None),
             default=None,
         ),
+        # What the answerer weighed (evals/calibrate_abstention.py replays it).
+        evidence=answer.evidence,
         short_answer=answer.short_answer.model_dump() if answer.short_answer else None,
         answerer=answer.answerer,
         passed=verdict.passed,

@@ -178,7 +178,8 @@ def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any)
     Resumable: a target holding an earlier, smaller or interrupted build from the same
     source is continued (see ``grow_index``). The keyword folder is then built by the
     product's own ``KeywordStore.sync`` (its whole rebuild: no state yet, or removed here
-    because the passages added to a resumed build were not in the change log).
+    because the passages added to a resumed build were not in the change log), and so
+    is this machine's copy of the article records (``ArticleIndex.records``).
     """
     from rag.indexing.embeddings import make_embeddings
     from rag.indexing.health import record_written
@@ -201,6 +202,7 @@ def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any)
         shutil.rmtree(folder, ignore_errors=True)
     generation, seq = target.log_position()
     KeywordStore(folder).sync(target, LogPosition(generation, seq))
+    target.records()  # this machine's copy of the records, as an ingest would leave it
     # Chroma's own output, as after an ingest: no need to read every vector back (at 1M
     # passages that check ran over 6.5 CPU minutes; see docs/benchmarks.md).
     record_written(target.settings)

@@ -10,6 +10,7 @@ end and then checks the invariants (``check_index``):
 * every passage belongs to a stored article and is listed by it, and every listed
   passage exists: no orphans, nothing missing;
 * the BM25 cache holds exactly the passages Chroma holds, at Chroma's revision;
+* this machine's copy of the article records (``ArticleIndex.records``) equals Chroma's;
 * stored article text equals the file's text.
 
 Trials go on until ``--trials`` runs were really killed mid-run. Run (numbers go to
@@ -146,12 +147,18 @@ def check_index(index_dir: Path, expected: dict[str, tuple[str, str]]) -> list[s
     from rag.indexing.embeddings import make_embeddings
     from rag.indexing.ingest import keyword_dir
     from rag.indexing.keyword import KeywordCacheError, KeywordStore
-    from rag.indexing.store import ArticleIndex
+    from rag.indexing.store import ArticleIndex, record_from
 
     settings = Settings(index_dir=index_dir, embedding_model="hashing")
     index = ArticleIndex(settings, make_embeddings(settings))
     wrong: list[str] = []
-    records = index.records()
+    records = index.records()  # this machine's copy, brought up to date by the log
+    direct = {i: record_from(i, m or {}) for ids, metas, _ in index.all_articles()
+              for i, m in zip(ids, metas, strict=True)}
+    if records != direct:
+        differ = sorted(i for i in set(records) | set(direct)
+                        if records.get(i) != direct.get(i))
+        wrong.append(f"the records copy differs from Chroma on {len(differ)}: {differ[:3]}")
     if set(records) != set(expected):
         missing = sorted(set(expected) - set(records))[:5]
         extra = sorted(set(records) - set(expected))[:5]

@@ -606,6 +606,18 @@ class ArticleIndex:
         got = self.passages.get(where={"article_id": article_id}, include=[])
         return list(got["ids"])
 
+    @_reading
+    def passage_ids_by_article(self, article_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The stored passage ids of each of these articles (empty lists included), in
+        one query: each query by article id costs a scan that grows with the index."""
+        out: dict[str, list[str]] = {i: [] for i in article_ids}
+        if not out:
+            return out
+        got = self.passages.get(where={"article_id": {"$in": list(out)}}, include=["metadatas"])
+        for passage_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+            out.setdefault(str((meta or {}).get("article_id", "")), []).append(passage_id)
+        return out
+
     def upsert_passages(
         self,
         ids: Sequence[str],

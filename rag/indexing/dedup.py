@@ -4,11 +4,13 @@
 * Near copies: a 64-value MinHash of word 5-shingles (ours: numpy multiply-shift over
   CRC-32; datasketch's own ``MinHash`` was no better on the benchmark, 298 true pairs
   and 2 false at 128 permutations against our 299 and 1, no faster, and its values
-  would not match the signatures stored in existing indexes), banded by datasketch's
-  ``MinHashLSH`` (16 bands x 4 rows: pairs above ~0.6 Jaccard meet in a band; the
-  signature similarity then decides against the threshold). Adding, finding and
-  removing an article cost the same however many are stored (the hand-written
-  bookkeeping scanned every stored hash on each removal: O(n^2) over a run).
+  would not match the signatures stored in existing indexes), banded (16 bands x 4
+  rows: pairs above ~0.6 Jaccard meet in a band; the signature similarity then decides
+  against the threshold). The band index is ours: datasketch's ``MinHashLSH`` gave the
+  same candidates (tests/test_dedup_bands.py) but took 8.6 s to load 97k stored
+  articles, which every ingest does at a million passages; ``add_many`` loads them in
+  a few numpy passes. Adding, finding and removing an article cost the same however
+  many are stored.
 * Versions: a near copy whose differing words include a number, a name, a date or a
   negation reports something else: it is a different version of the story, not a copy
   (:func:`fact_differences`). Sentences or lines at the top or bottom that only one copy
@@ -24,6 +26,7 @@ import difflib
 import hashlib
 import re
 import zlib
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -34,6 +37,8 @@ _rng = np.random.default_rng(20241011)
 # Multiply-shift hashing (wrapping uint64 arithmetic): odd multipliers, random offsets.
 _A = _rng.integers(0, 2**63, size=_PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _B = _rng.integers(0, 2**63, size=_PERMUTATIONS, dtype=np.uint64)
+# Odd multipliers that mix a band's 4 values into one 64-bit key (see _band_keys).
+_BAND_MIX = _rng.integers(0, 2**63, size=_ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 
 
 def normalise(text: str) -> str:
@@ -74,43 +79,67 @@ class DuplicateFinder:
     """Finds, for a new article, an already kept article with the same or near text."""
 
     def __init__(self, threshold: float) -> None:
-        from datasketch import MinHashLSH
-
         self.threshold = threshold
         self._by_text: dict[str, str] = {}
         self._text_of: dict[str, str] = {}
         self._signatures: dict[str, str] = {}
-        self._lsh = MinHashLSH(num_perm=_PERMUTATIONS, params=(_BANDS, _ROWS))
-
-    @staticmethod
-    def _sketch(signature: str) -> object:
-        from datasketch import LeanMinHash
-
-        values = _values(signature).astype(np.uint64)
-        return LeanMinHash(seed=1, hashvalues=values, scheme="legacy")
+        # Band index: (band, hash of the band's 4 values) -> ids (a str when only one,
+        # which most buckets are), and each id's keys for removal.
+        self._buckets: dict[int, str | list[str]] = {}
+        self._keys: dict[str, tuple[int, ...]] = {}
 
     def add(self, article_id: str, text_hash_: str, signature: str) -> None:
-        self.remove(article_id)
-        self._by_text.setdefault(text_hash_, article_id)
-        self._text_of[article_id] = text_hash_
-        if len(_values(signature)) == _PERMUTATIONS:
-            self._signatures[article_id] = signature
-            self._lsh.insert(article_id, self._sketch(signature), check_duplication=False)
+        self.add_many([(article_id, text_hash_, signature)])
+
+    def add_many(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Add (article id, text hash, signature) rows; signatures hashed in bulk."""
+        banded: list[tuple[str, str]] = []
+        for article_id, text_hash_, signature in rows:
+            self.remove(article_id)
+            self._by_text.setdefault(text_hash_, article_id)
+            self._text_of[article_id] = text_hash_
+            if len(signature) == _PERMUTATIONS * 8:
+                self._signatures[article_id] = signature
+                banded.append((article_id, signature))
+        if not banded:
+            return
+        keys = _band_keys([signature for _, signature in banded])
+        for (article_id, _), row in zip(banded, keys.tolist(), strict=True):
+            self._keys[article_id] = tuple(row)
+            for key in row:
+                held = self._buckets.get(key)
+                if held is None:
+                    self._buckets[key] = article_id
+                elif isinstance(held, str):
+                    self._buckets[key] = [held, article_id]
+                else:
+                    held.append(article_id)
 
     def remove(self, article_id: str) -> None:
         text = self._text_of.pop(article_id, None)
         if text is not None and self._by_text.get(text) == article_id:
             del self._by_text[text]
-        if self._signatures.pop(article_id, None) is not None:
-            self._lsh.remove(article_id)
+        self._signatures.pop(article_id, None)
+        for key in self._keys.pop(article_id, ()):
+            held = self._buckets.get(key)
+            if held == article_id:
+                del self._buckets[key]
+            elif isinstance(held, list):
+                held.remove(article_id)
+                if len(held) == 1:
+                    self._buckets[key] = held[0]
 
     def find(self, article_id: str, text_hash_: str, signature: str) -> str | None:
         exact = self._by_text.get(text_hash_)
         if exact is not None and exact != article_id:
             return exact
-        if len(_values(signature)) != _PERMUTATIONS:
+        if len(signature) != _PERMUTATIONS * 8:
             return None
-        candidates = set(self._lsh.query(self._sketch(signature)))
+        candidates: set[str] = set()
+        for key in _band_keys([signature]).tolist()[0]:
+            held = self._buckets.get(key)
+            if held is not None:
+                candidates.update((held,) if isinstance(held, str) else held)
         candidates.discard(article_id)
         best, best_score = None, self.threshold
         for other in sorted(candidates):
@@ -118,6 +147,18 @@ class DuplicateFinder:
             if score >= best_score:
                 best, best_score = other, score
         return best
+
+
+def _band_keys(signatures: list[str]) -> np.ndarray:
+    """(n, 16) keys: each band's 4 values hashed with its band number. Two signatures
+    share a key when a band's values are equal (or, rarely, collide: a candidate is
+    only counted when its similarity reaches the threshold)."""
+    values = np.frombuffer(bytes.fromhex("".join(signatures)), dtype=">u4")
+    rows = values.astype(np.uint64).reshape(len(signatures), _BANDS, _ROWS)
+    with np.errstate(over="ignore"):
+        keys = (rows * _BAND_MIX).sum(axis=2, dtype=np.uint64)
+        keys += np.arange(_BANDS, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return keys >> np.uint64(1)  # non-negative as Python ints
 
 
 # --- versions of a story -------------------------------------------------------------

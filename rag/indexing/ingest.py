@@ -512,9 +512,8 @@ class _Ingestion:
         self.summary = IngestSummary()
         self.records = index.records()
         self.dups = DuplicateFinder(settings.index.near_duplicate_threshold)
-        for record in self.records.values():
-            if not record.duplicate_of and record.minhash:
-                self.dups.add(record.id, record.text_hash, record.minhash)
+        self.dups.add_many((r.id, r.text_hash, r.minhash) for r in self.records.values()
+                           if not r.duplicate_of and r.minhash)
         self.changed = False
         self.duplicates: list[tuple[Article, ArticleRecord | None, str, str, str, str]] = []
         # (version id, the article it is a version of), linked both ways after the writes.

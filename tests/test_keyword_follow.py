@@ -162,10 +162,14 @@ def state_of(folder: Path) -> dict:  # type: ignore[type-arg]
 
 
 def _flip_byte(folder: Path) -> None:
+    # In place: rewriting the whole file truncates it first, and a segment this process
+    # still maps (the chain asked before) then faults with SIGBUS (seen under load).
     path = _segment(folder)
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    with path.open("r+b") as handle:
+        handle.seek(path.stat().st_size // 2)
+        byte = handle.read(1)[0]
+        handle.seek(-1, 1)
+        handle.write(bytes([byte ^ 0xFF]))
 
 
 DAMAGE: dict[str, Callable[[Path], None]] = {

@@ -20,12 +20,12 @@ included) takes the old fast path and gives exactly the tokens it gave before.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import threading
 import unicodedata
+from pathlib import Path
 from typing import Any
-
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _UNICODE_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
@@ -34,7 +34,25 @@ _NO_SPACE = re.compile(
     "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uf900-\ufaff\U00020000-\U0003134f]+"
 )
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | {"s", "t", "said", "says", "also", "would", "could"}
+
+
+def _bm25s_stopwords() -> frozenset[str]:
+    """bm25s's English stop words, read from its ``stopwords`` module alone: importing
+    it the usual way runs the bm25s package, which loads scipy (0.23 s of every cold
+    start; the keyword engine is tantivy, only this list comes from bm25s)."""
+    package = importlib.util.find_spec("bm25s")
+    if package is None or not package.submodule_search_locations:
+        raise ImportError("bm25s is not installed; run `pip install bm25s`")
+    path = Path(next(iter(package.submodule_search_locations))) / "stopwords.py"
+    spec = importlib.util.spec_from_file_location("_bm25s_stopwords", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot read bm25s's stop words at {path}; reinstall bm25s")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOPWORDS_EN_PLUS)
+
+
+_STOPWORDS = _bm25s_stopwords() | {"s", "t", "said", "says", "also", "would", "could"}
 # First code point of a word -> Snowball algorithm (None: not stemmed).
 _SCRIPT_STEMMERS = (
     (0x0370, 0x0400, "greek"),

@@ -295,3 +295,47 @@ def test_a_reader_reloads_once_per_finished_ingest_not_while_it_writes(
     again = engine.index
     engine.follow()
     assert engine.index is again
+
+
+UNCOMMITTED_INGEST = """
+import sys
+from rag.core.settings import Settings
+from rag.indexing import store
+stamp = store.ArticleIndex.stamp
+store.ArticleIndex.stamp = lambda self, dimension=None, commit_log=False: stamp(self, dimension)
+from rag.indexing.ingest import ingest
+ingest([sys.argv[1]], Settings(index_dir=sys.argv[2], embedding_model="hashing"))
+"""
+
+
+def test_passages_of_an_ingest_not_yet_committed_are_not_searched_for_by_reloading(
+    corpus: Path, hashing_settings: Settings, tmp_path: Path
+) -> None:
+    """Another process has written passages but not committed its ingest: a filtered
+    vector search that names them meets ids this reader's HNSW lacks. They are not
+    visible until the commit, so it answers without them, and does not reload (at a
+    million passages each reload is 1.7 GB and ~3 s, and a reader polling during an
+    ingest reloaded again and again). After the commit it reloads once and finds them."""
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.store import ArticleIndex
+
+    ingest([corpus], hashing_settings)
+    embeddings = make_embeddings(hashing_settings)
+    reader = ArticleIndex(hashing_settings, embeddings)
+    vector = embeddings.embed_query("glacier melting record")
+    assert reader.nearest(vector, 3)  # its vector index is loaded now
+    reloads = []
+    reload = reader.reload
+    reader.reload = lambda: (reloads.append(1), reload())[1]  # type: ignore[method-assign]
+    extra = tmp_path / "extra"
+    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
+                  source="ice.test", date="2025-04-01")
+    done = subprocess.run(
+        [sys.executable, "-c", UNCOMMITTED_INGEST, str(extra),
+         str(hashing_settings.index.index_dir)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert reader.nearest(vector, 3, {"source": "ice.test"}) == []
+    assert reloads == []
+    ArticleIndex(hashing_settings, embeddings).stamp(commit_log=True)  # the commit
+    found = reader.nearest(vector, 3, {"source": "ice.test"})
+    assert [p.title for p in found] == ["Glacier"] and len(reloads) == 1

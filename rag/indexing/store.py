@@ -351,6 +351,8 @@ class ArticleIndex:
             ) from exc
         if exists:
             self.check_model()
+        # The committed change-log position these handles were opened at (see nearest).
+        self._opened_at = self.log_position()
 
     def read_failure(self, exc: Exception) -> RagError:
         if self.settings.index.chroma_host:
@@ -484,6 +486,7 @@ class ArticleIndex:
         """Take over fresh handles (see ``reopened``) in place."""
         fresh = self.reopened()
         self.client, self.passages, self.articles = fresh.client, fresh.passages, fresh.articles
+        self._opened_at = fresh._opened_at
         self.__dict__.pop("_changes", None)
 
     def log_uncommitted(self) -> bool:
@@ -654,8 +657,10 @@ class ArticleIndex:
         Embedded, this process's HNSW does not hold what another process wrote since it
         was loaded, while the metadata (SQLite) does: a filter that selects new passages
         makes Chroma fail with "Error finding id"; a query while the writer rewrites the
-        HNSW files fails to make a segment reader. The handles are then reloaded from
-        disk (what following the revision would do a moment later) and asked again.
+        HNSW files fails to make a segment reader. When an ingest has committed since
+        the handles were opened, they are reloaded from disk (what following the log
+        would do a moment later) and asked again; when none has, the new passages are
+        not committed yet and the query is answered without them (empty).
         """
         query = {"query_embeddings": [list(vector)], "n_results": n, "where": where,
                  "include": ["documents", "metadatas", "distances", "embeddings"]}
@@ -664,6 +669,13 @@ class ArticleIndex:
         except Exception as exc:
             if self.settings.index.chroma_host or not _unseen_ids(exc):
                 raise
+            if "Error finding id" in str(exc) and self.log_position() == self._opened_at:
+                # No ingest committed since these handles were opened: the ids are an
+                # ingest's uncommitted writes, not visible yet (nor to keyword search).
+                # Reloading would not show them either, and at a million passages each
+                # reload reads 1.7 GB (a reader polling during an ingest did, again and
+                # again). Answered without them; after the commit, one reload finds them.
+                return []
             got = self._query_reloaded(query)
         return [
             passage_from(pid, text, meta, vec, float(distance))

@@ -1,0 +1,53 @@
+"""A reader's own loading of the vectors does not make the next start re-check them.
+
+Chroma applies its write log to the HNSW files when a process loads them, and may
+rewrite the files then. Those files had passed the check (or their writer recorded
+them), so the state the reader leaves is recorded too; else every start or ingest after
+a reader ran read every vector again (54 s at a million passages).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.core.settings import Settings
+from rag.indexing.health import VERIFIED, fingerprint
+from rag.indexing.ingest import ingest
+
+READER = """
+import sys
+from rag.core.settings import Settings
+from rag.retrieval.hybrid import SearchEngine
+engine = SearchEngine(Settings(index_dir=sys.argv[1], embedding_model="hashing"))
+engine.warm_up()  # as the UI does: reads the library too
+assert engine.search("harbour budget vote", 3)
+"""
+
+
+def test_a_reader_leaves_the_vector_files_recorded_as_checked(
+    hashing_settings: Settings, tmp_path: Path
+) -> None:
+    rows = [{"id": f"a{i}", "title": f"Story {i}",
+             "text": " ".join(f"Harbour budget vote {i} sentence {j} of the council."
+                              for j in range(60))} for i in range(500)]
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    assert ingest([corpus], hashing_settings).ok
+    index_dir = Path(hashing_settings.index.index_dir)
+    assert list(index_dir.glob("*/index_metadata.pickle")), "no HNSW files persisted"
+    # A few more: their vectors wait in Chroma's write log, which a loading reader applies.
+    more = tmp_path / "more.jsonl"
+    more.write_text("\n".join(json.dumps({
+        "id": f"b{i}", "title": f"Fees {i}",
+        "text": " ".join(f"Fishing fees rise {i * 7 + j} for boats in port {j}." for j in range(60)),
+    }) for i in range(20)), encoding="utf-8")
+    assert ingest([more], hashing_settings).ok
+    assert (index_dir / VERIFIED).read_text().strip() == fingerprint(index_dir)
+    for _ in range(2):  # a new process loads the vectors from disk, as a UI start does
+        done = subprocess.run([sys.executable, "-c", READER, str(index_dir)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert (index_dir / VERIFIED).read_text().strip() == fingerprint(index_dir)

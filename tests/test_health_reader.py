@@ -42,7 +42,8 @@ def test_a_reader_leaves_the_vector_files_recorded_as_checked(
     more = tmp_path / "more.jsonl"
     more.write_text("\n".join(json.dumps({
         "id": f"b{i}", "title": f"Fees {i}",
-        "text": " ".join(f"Fishing fees rise {i * 7 + j} for boats in port {j}." for j in range(60)),
+        "text": " ".join(f"Fishing fees rise {i * 7 + j} for boats in port {j}."
+                         for j in range(60)),
     }) for i in range(20)), encoding="utf-8")
     assert ingest([more], hashing_settings).ok
     assert (index_dir / VERIFIED).read_text().strip() == fingerprint(index_dir)

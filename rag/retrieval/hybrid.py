@@ -226,13 +226,13 @@ class SearchEngine:
     ) -> None:
         self.settings = settings
         self.embeddings = embeddings or make_embeddings(settings)
-        #: The store searched: the Chroma index of ``settings`` unless one is injected.
         # True once the vector files passed the check and until this process's Chroma
-        # has answered from them (see _dense).
+        # has answered from them (see _record_loaded).
         self._loaded_unrecorded = False
         if store is None:
             check_index(settings)  # damaged vector files crash Chroma: say so instead
             self._loaded_unrecorded = True
+        #: The store searched: the Chroma index of ``settings`` unless one is injected.
         self.index: PassageStore = store or ArticleIndex(settings, self.embeddings, create=False)
         self._keyword: KeywordIndexes | None = None
         self._keyword_lock = threading.Lock()

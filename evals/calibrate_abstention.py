@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -79,15 +80,19 @@ def label(case: Case) -> int:
     return 0 if case["expected"]["abstain"] else int(bool(case.get("passed")))
 
 
+def fittable(cases: list[Case]) -> list[Case]:
+    """The cases the model can learn from: answered, with the evidence recorded."""
+    return [c for c in cases if c.get("evidence") and not c.get("abstained")]
+
+
 def fitted(cases: list[Case], l2: float) -> ConfidenceModel:
-    rows = [c for c in cases if c.get("evidence") and not c.get("abstained")]
+    rows = fittable(cases)
     return fit([c["evidence"] for c in rows], [label(c) for c in rows], l2=l2)
 
 
 def choose_l2(cases: list[Case], options: tuple[float, ...] = (0.1, 1.0, 10.0, 30.0)) -> float:
     """The L2 strength with the best 5-fold cross-validated log-loss on ``cases``."""
-    import math
-    rows = [c for c in cases if c.get("evidence") and not c.get("abstained")]
+    rows = fittable(cases)
     best = (math.inf, options[0])
     for l2 in options:
         loss = 0.0

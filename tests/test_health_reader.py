@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag.core.settings import Settings
 from rag.indexing.health import VERIFIED, fingerprint
 from rag.indexing.ingest import ingest
@@ -25,10 +27,18 @@ engine = SearchEngine(Settings(index_dir=sys.argv[1], embedding_model="hashing")
 engine.warm_up()  # as the UI does: reads the library too
 assert engine.search("harbour budget vote", 3)
 """
+# `rag ask` loads the vectors in a background thread before opening its engine.
+PRELOADER = """
+import sys
+from rag.core.settings import Settings
+from rag.indexing.preload import VectorLoad
+VectorLoad.start(Settings(index_dir=sys.argv[1], embedding_model="hashing")).wait()
+"""
 
 
+@pytest.mark.parametrize("reader", [READER, PRELOADER], ids=["engine", "preload"])
 def test_a_reader_leaves_the_vector_files_recorded_as_checked(
-    hashing_settings: Settings, tmp_path: Path
+    hashing_settings: Settings, tmp_path: Path, reader: str
 ) -> None:
     rows = [{"id": f"a{i}", "title": f"Story {i}",
              "text": " ".join(f"Harbour budget vote {i} sentence {j} of the council."
@@ -48,7 +58,7 @@ def test_a_reader_leaves_the_vector_files_recorded_as_checked(
     assert ingest([more], hashing_settings).ok
     assert (index_dir / VERIFIED).read_text().strip() == fingerprint(index_dir)
     for _ in range(2):  # a new process loads the vectors from disk, as a UI start does
-        done = subprocess.run([sys.executable, "-c", READER, str(index_dir)],
+        done = subprocess.run([sys.executable, "-c", reader, str(index_dir)],
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert (index_dir / VERIFIED).read_text().strip() == fingerprint(index_dir)

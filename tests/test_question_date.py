@@ -186,3 +186,25 @@ def test_boost_mode_favours_the_window_and_says_when_it_is_empty(
     assert "No article dated 1–31 Dec 2025 (in December) answers this" in empty.answer
     outside = _ask(boost, "What happened at the port in 2019?", "2026-02-27")
     assert outside.abstained and "No indexed article is dated" in outside.answer
+
+
+def test_a_digest_quotes_an_article_from_its_first_passage(
+    tmp_path: Path, hashing_settings: Settings
+) -> None:
+    """Retrieval may find a later passage of a week's article; the digest reads the
+    article's lead (its first passage, found through the keyword index)."""
+    from rag.answering.news import lead_passages
+    from rag.retrieval.hybrid import SearchEngine
+
+    filler = " ".join(f"Inspectors checked quay number {i} and found it sound." for i in range(60))
+    write_article(tmp_path / "long", "storm.md", "Harbour reopens",
+                  "The harbour of Valencia reopened on Wednesday after the storm. " + filler
+                  + " Ferries to Mallorca were fully booked by evening.",
+                  source="Ledger Wire", date="2026-02-25")
+    assert ingest([tmp_path / "long"], hashing_settings).ok
+    engine = SearchEngine(hashing_settings)
+    found = engine.search("ferries Mallorca fully booked evening", k=1)
+    assert found and found[0].metadata["position"] > 0  # a later passage was retrieved
+    [lead] = lead_passages(engine, found)
+    assert lead.metadata["position"] == 0
+    assert lead.page_content.startswith("The harbour of Valencia reopened on Wednesday")

@@ -13,13 +13,14 @@ newest source is much older ends with a staleness note (rag.answering.news).
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from rag.answering import agreement, news
+from rag.answering import agreement, news, spans
 from rag.answering.base import Answerer, AnswerStream, Turn, Writing
 from rag.answering.conversation import normalise_history
 from rag.answering.grounded import GroundedAnswerer
@@ -27,27 +28,39 @@ from rag.core.errors import BadQuestionError
 from rag.core.runtime import elapsed_ms
 from rag.core.schema import Answer
 from rag.core.settings import Settings
-from rag.indexing.embeddings import HashingEmbeddings, make_embeddings
+from rag.indexing.embeddings import HashingEmbeddings, PassageEmbeddings, make_embeddings
+from rag.indexing.preload import VectorLoad
 from rag.retrieval.hybrid import Filters, SearchEngine
 from rag.retrieval.temporal import resolve_window, strip_window
 
 
-def make_answerer(settings: Settings, engine: SearchEngine) -> Answerer:
-    """The grounded answerer, or the configured LLM backend."""
+def make_answerer(
+    settings: Settings, engine: SearchEngine, own_embeddings: PassageEmbeddings | None = None
+) -> Answerer:
+    """The grounded answerer, or the configured LLM backend; ``own_embeddings`` is the
+    answerer's model when made already (see answer_embeddings)."""
     if settings.llm.backend == "none":
-        backend = settings.answer.embedding_backend
-        if backend in ("same", settings.index.embedding_backend) or isinstance(
-            engine.embeddings, HashingEmbeddings
-        ):
+        own = own_embeddings or answer_embeddings(settings, engine.embeddings)
+        if own is None:
             # The retriever has usually embedded the same question a moment ago.
             return GroundedAnswerer.from_settings(settings, engine.embeddings, engine.query_vector)
-        faster = make_embeddings(
-            settings.model_copy(update={"embedding_backend": backend})
-        )
-        return GroundedAnswerer.from_settings(settings, faster)
+        return GroundedAnswerer.from_settings(settings, own)
     from rag.answering.llm import make_llm_answerer
 
     return make_llm_answerer(settings)
+
+
+def answer_embeddings(
+    settings: Settings, index_embeddings: PassageEmbeddings
+) -> PassageEmbeddings | None:
+    """The grounded answerer's own model when the settings give it another backend than
+    the index's (None: it shares the index's)."""
+    backend = settings.answer.embedding_backend
+    if backend in ("same", settings.index.embedding_backend) or isinstance(
+        index_embeddings, HashingEmbeddings
+    ):
+        return None
+    return make_embeddings(settings.model_copy(update={"embedding_backend": backend}))
 
 
 class RagChain(Runnable[dict[str, Any], Answer]):
@@ -194,6 +207,22 @@ def validate_question(question: Any, max_chars: int) -> str:
     if not any(ch.isalnum() for ch in question):
         raise BadQuestionError("the question has no words in it; ask it in words")
     return question
+
+
+def build_chain_at_once(settings: Settings, loading: VectorLoad) -> RagChain:
+    """The chain for a process that asks at once (``rag ask``): what needs no index
+    (models, gazetteers, dateparser) loads here while ``loading`` loads the vectors in
+    its thread; the chain's own handles open once it is done."""
+    embeddings = make_embeddings(settings)
+    own = answer_embeddings(settings, embeddings) if settings.llm.backend == "none" else None
+    for model in (embeddings, own):
+        if model is not None:
+            model.warm_up()
+    spans.warm_up()
+    resolve_window("What happened on 3 March 2025?", dt.date(2025, 3, 9))  # dateparser
+    loading.wait()
+    engine = SearchEngine(settings, embeddings)
+    return build_chain(settings, engine=engine, answerer=make_answerer(settings, engine, own))
 
 
 def build_chain(

@@ -196,7 +196,9 @@ def lead_passages(engine: SearchEngine, passages: Sequence[Document]) -> list[Do
         if passage.metadata.get("position", 0) == 0:
             leads.append(passage)
             continue
-        ids, _ = engine.index.vectors_of_articles([article])
+        # Its passages' ids from the keyword index, not a metadata filter over every
+        # passage (150-180 ms at a million passages).
+        ids = list(engine.keyword().passages.passages_of([article]))
         stored = engine.index.passages_by_id(ids)
         first = min(stored, key=lambda p: p.position, default=None)
         leads.append(

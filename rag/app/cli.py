@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -170,13 +171,20 @@ def ask(
     as_of: AsOf = None,
 ) -> None:
     """Answer one question with cited sources, as asked on --as-of (default today)."""
-    from rag.answering.chain import build_chain
-    from rag.app.render import render_answer
+    from rag.indexing.preload import VectorLoad
 
+    global _read_only_command
+    _read_only_command = True
     day = _as_of(as_of)
     settings = command_settings(index_dir=index_dir, llm=llm, top_k=k)
+    # The vectors load in a thread while the answerer's modules import (see preload).
+    loading = VectorLoad.start(settings)
+    loading.opened.wait()
+    from rag.answering.chain import build_chain_at_once
+    from rag.app.render import render_answer
+
     try:
-        chain = build_chain(settings)
+        chain = build_chain_at_once(settings, loading)
         result = chain.invoke(
             {
                 "question": question,
@@ -356,5 +364,23 @@ def _mount_commands() -> None:
 _mount_commands()
 
 
+# Set by commands that only read: their process may end without tearing Chroma down.
+_read_only_command = False
+
+
 def main() -> None:
-    app()
+    """The ``rag`` script. A command that only read the index ends its process at once
+    once its output is written: an orderly exit stops Chroma's in-process system and
+    frees its vectors, 0.8 s of a cold ``rag ask`` at a million passages, for nothing
+    (nothing is pending: Chroma persisted what it read before answering)."""
+    try:
+        app()
+        code: int | str | None = 0
+    except SystemExit as done:
+        code = done.code
+    if not _read_only_command:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else 1)

@@ -35,8 +35,8 @@ class PassageStore(Protocol):
         """These passages (the ones that exist), with their vectors."""
         ...
 
-    def vectors_of_articles(self, article_ids: Sequence[str]) -> tuple[list[str], Any]:
-        """Ids and vectors (one float32 row each) of every passage of these articles."""
+    def vectors_by_id(self, ids: Sequence[str]) -> tuple[list[str], Any]:
+        """Ids and vectors (one float32 row each) of these passages (those that exist)."""
         ...
 
     def records(self) -> Mapping[str, StoredArticle]:

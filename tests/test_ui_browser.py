@@ -59,6 +59,22 @@ def _ask(driver: Any, question: str) -> None:
     box.send_keys(Keys.ENTER)
 
 
+def _click(driver: Any, element: Any, attempts: int = 10) -> None:
+    """Click as a reader would, once nothing covers the element: while Streamlit finishes
+    a run the page still moves, and a click can land on the paragraph sliding over it."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    for attempt in range(attempts):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
+
+
 def _no_alert(driver: Any) -> bool:
     from selenium.common.exceptions import NoAlertPresentException
 
@@ -141,8 +157,7 @@ def test_ask_and_open_a_citation(seed_server: str, artifacts: Path) -> None:
         ).replace("Meanwhile, ", "")  # the answer trims the discourse marker
 
         summary = card.find_element(By.CSS_SELECTOR, "details.rag-more > summary")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
-        summary.click()
+        _click(driver, summary)
         context = card.find_element(By.CSS_SELECTOR, "details.rag-more .rag-context")
         assert context.is_displayed()
         assert context.find_element(By.CSS_SELECTOR, "mark.rag-quote").text == quote
@@ -151,7 +166,7 @@ def test_ask_and_open_a_citation(seed_server: str, artifacts: Path) -> None:
         )
         time.sleep(0.3)
         driver.save_screenshot(str(artifacts / "ui-citation.png"))
-        summary.click()  # closed again: the grouped card as a reader first sees it
+        _click(driver, summary)  # closed again: the grouped card as a reader first sees it
         driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", card)
         driver.execute_script("window.scrollBy(0, -90)")
         time.sleep(0.3)
@@ -167,8 +182,7 @@ def test_hostile_article_renders_inert(hostile_server: str, artifacts: Path) -> 
         _ask(driver, "Why did the harbour master close the harbour?")
         _wait(driver, ".rag-source")
         for summary in driver.find_elements(By.CSS_SELECTOR, "details.rag-more > summary"):
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
-            summary.click()
+            _click(driver, summary)
         time.sleep(1.5)  # time for any injected handler to fire
         driver.save_screenshot(str(artifacts / "ui-hostile.png"))
 

@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.answering.grounded import _overlaps, _term_match
+from rag.answering.grounded import _overlaps, _term_match, _term_weights
 from rag.core.text import content_terms
 
 
@@ -47,3 +47,23 @@ WORDS = st.sampled_from(["iran", "iranian", "russia", "russian", "putin", "meet"
                                                           max_size=5))
 def test_matches_the_definition(question: list[str], sentences: list[list[str]]) -> None:
     assert _overlaps(question, sentences) == [_reference(question, s) for s in sentences]
+
+
+def _reference_weights(question: list[str], sentences: list[list[str]]) -> dict[str, float]:
+    """The idf over the sentences read, written the slow and obvious way."""
+    import math
+
+    n = len(sentences)
+    out = {}
+    for q in dict.fromkeys(question):
+        df = sum(any(_term_match(q, t) for t in terms) for terms in sentences)
+        out[q] = math.log(1.0 + (n + 0.5) / (max(1, df) + 0.5))
+    return out
+
+
+@given(st.lists(WORDS, min_size=1, max_size=6), st.lists(st.lists(WORDS, max_size=12),
+                                                          max_size=8))
+def test_term_weights_match_the_definition(
+    question: list[str], sentences: list[list[str]]
+) -> None:
+    assert _term_weights(question, sentences) == _reference_weights(question, sentences)

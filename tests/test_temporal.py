@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.retrieval.temporal import resolve_window
+
+from .conftest import REPO
 
 FRIDAY = dt.date(2026, 2, 27)  # a Friday
 
@@ -73,3 +77,60 @@ def test_not_a_window(question: str) -> None:
 def test_weekday_of_the_as_of_day_is_today() -> None:
     window = resolve_window("Who was arrested on Friday?", FRIDAY)
     assert window is not None and window.start == window.end == "2026-02-27"
+
+
+# --- the cheap gate before dateparser --------------------------------------------------
+_SHARED_QUESTIONS = REPO.parent / "shared" / "benchmarks" / "realtimeqa" / "questions-dev.jsonl"
+
+
+def _questions() -> list[str]:
+    import json
+
+    found = []
+    for path in [*sorted((REPO / "evals").glob("*.jsonl")), _SHARED_QUESTIONS]:
+        if path.is_file():
+            for line in path.open():
+                row = json.loads(line) if line.strip() else {}
+                found += [row.get("question", "")] + [
+                    t.get("question", "") for t in row.get("turns", []) if isinstance(t, dict)
+                ]
+    return [q for q in found if q]
+
+
+def test_the_gate_never_hides_a_time_reference_in_any_suite_question() -> None:
+    """Only a question the gate lets through is searched by dateparser (the slow part):
+    it must let through every question whose search finds a time reference."""
+    from rag.retrieval.temporal import _search_dates, may_name_a_time
+
+    questions = _questions()
+    assert len(questions) > 200
+    for as_of in (dt.date(2025, 3, 9), dt.date(2026, 12, 7)):
+        for question in questions:
+            if _search_dates(question, as_of, future=False) is not None:
+                assert may_name_a_time(question), question
+
+
+_WORDS = [
+    "what", "happened", "this", "last", "week", "month", "year", "on", "in", "the", "2024",
+    "2025", "March", "may", "Friday", "today", "yesterday", "S-400", "second", "weekend",
+    "days", "ago", "12", "October", "Oct.", "3rd", "since", "election", "team", "sept",
+    "tonight", "past", "coming",
+]
+
+
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_the_gate_never_hides_a_time_reference(words: list[str]) -> None:
+    from rag.retrieval.temporal import _search_dates, may_name_a_time
+
+    question = " ".join(words) + "?"
+    if _search_dates(question, dt.date(2026, 2, 27), future=False) is not None:
+        assert may_name_a_time(question), question
+
+
+def test_the_gate_stops_questions_without_time_words() -> None:
+    from rag.retrieval.temporal import may_name_a_time
+
+    assert not may_name_a_time("Why is Russia withholding S-400s from Iran?")
+    assert not may_name_a_time("Who did he meet in Ashgabat?")
+    assert may_name_a_time("What happened on 3 March 2025?")

@@ -15,7 +15,9 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from langchain_core.documents import Document
@@ -93,9 +95,11 @@ class GroundedAnswerer(Answerer):
         candidates: int = 8,
         abstain_threshold: float = 0.44,
         short_answer_confidence: float = 0.7,
+        embed_threads: int = 2,
     ) -> None:
         check_parameters(
-            {"max_sentences": max_sentences, "candidates": candidates},
+            {"max_sentences": max_sentences, "candidates": candidates,
+             "embed_threads": embed_threads},
             {"abstain_threshold": abstain_threshold,
              "short_answer_confidence": short_answer_confidence},
         )
@@ -108,6 +112,8 @@ class GroundedAnswerer(Answerer):
         self.embed_question = embed_question
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self.embed_threads = embed_threads
+        self._pool: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_settings(
@@ -329,15 +335,32 @@ class GroundedAnswerer(Answerer):
 
     def _embed(self, texts: list[str]) -> list[np.ndarray]:
         encode = getattr(self.embeddings, "encode", None)
-        if encode is not None:
-            # One sentence per batch: int8 quantizes activations per batch, so a
-            # sentence's vector changed with the sentences batched beside it (cosine
-            # 0.98-0.99) and answers with the questions asked before. Unpadded single
-            # sentences cost no more than batches of 8 here.
-            return list(np.asarray(encode(texts, batch_size=1), dtype=np.float32))
-        return [np.asarray(v, dtype=np.float32) for v in self.embeddings.embed_documents(texts)]
+        if encode is None:
+            vectors = self.embeddings.embed_documents(texts)
+            return [np.asarray(v, dtype=np.float32) for v in vectors]
+
+        def one(text: str) -> np.ndarray:
+            return np.asarray(encode([text], batch_size=1), dtype=np.float32)[0]
+
+        # One sentence per batch: int8 quantizes activations per batch, so a sentence's
+        # vector changed with the sentences batched beside it (cosine 0.98-0.99) and
+        # answers with the questions asked before. Single sentences on two threads: one
+        # short sentence keeps ONNX Runtime's own threads mostly idle, two at a time
+        # took 8 sentences from 56 to 38-43 ms on 2 idle cores (docs/benchmarks.md,
+        # "Sentences embedded on two threads"); the vectors are the same.
+        if len(texts) < 2 or self.embed_threads < 2:
+            return [one(text) for text in texts]
+        return list(self._threads().map(one, texts))
+
+    def _threads(self) -> ThreadPoolExecutor:
+        with self._cache_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.embed_threads, "rag-sentences")
+            return self._pool
 
 
+# Called ~7,000 times a question on the same few hundred stems: a lookup beats the test.
+@lru_cache(maxsize=1 << 17)
 def _term_match(a: str, b: str) -> bool:
     """Equal stems, or one a prefix of the other (Iran ~ Iranian, Russia ~ Russian)."""
     if a == b:
@@ -389,10 +412,16 @@ def _term_weights(question_terms: list[str], sentences: Sequence[list[str]]) -> 
     unique = list(dict.fromkeys(question_terms))
     n = len(sentences)
     df = dict.fromkeys(unique, 0)
+    matches: dict[str, list[str]] = {}  # the question terms each distinct term matches
     for terms in sentences:
-        for q in unique:
-            if any(_term_match(q, t) for t in terms):
-                df[q] += 1
+        held: set[str] = set()
+        for term in set(terms):
+            hit = matches.get(term)
+            if hit is None:
+                hit = matches[term] = [q for q in unique if _term_match(q, term)]
+            held.update(hit)
+        for q in held:
+            df[q] += 1
     return {q: math.log(1.0 + (n + 0.5) / (max(1, df[q]) + 0.5)) for q in unique}
 
 

@@ -109,8 +109,23 @@ def _parser(as_of: dt.date, future: bool = False) -> Any:
     return parser
 
 
+def may_name_a_time(question: str) -> bool:
+    """Whether the question holds a word every time reference needs (``_TIME_WORDS``) or a
+    year: a match without one is no time reference (``_is_time_reference``), so the
+    question need not be searched. dateparser's search was ~5 ms of every question."""
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    return bool(words & _TIME_WORDS) or re.search(r"(19|20)\d\d", question) is not None
+
+
 def _search(question: str, as_of: dt.date, future: bool) -> tuple[str, dt.date, str] | None:
     """(phrase, a day in the period, period) of the first time reference in the question."""
+    return _search_dates(question, as_of, future) if may_name_a_time(question) else None
+
+
+def _search_dates(
+    question: str, as_of: dt.date, future: bool
+) -> tuple[str, dt.date, str] | None:
+    """``_search`` without the gate: dateparser reads the whole question."""
     from dateparser.search import search_dates
 
     base = dt.datetime.combine(as_of, dt.time())

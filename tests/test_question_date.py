@@ -208,3 +208,43 @@ def test_a_digest_quotes_an_article_from_its_first_passage(
     [lead] = lead_passages(engine, found)
     assert lead.metadata["position"] == 0
     assert lead.page_content.startswith("The harbour of Valencia reopened on Wednesday")
+
+
+@pytest.fixture
+def rates_settings(tmp_path: Path, hashing_settings: Settings) -> Settings:
+    """Two rate decisions of one bank, months apart; the default (boost) window mode."""
+    folder = tmp_path / "rates"
+    write_article(folder, "july.md", "Bank holds rates",
+                  "The central bank of Valdoria held interest rates steady at four percent "
+                  "on Wednesday. Traders had expected the bank to hold interest rates.",
+                  source="Ledger Wire", date="2025-07-30")
+    write_article(folder, "december.md", "Bank cuts rates again",
+                  "The central bank of Valdoria cut interest rates to three percent, its "
+                  "third cut of the year. Borrowers welcomed the lower interest rates.",
+                  source="Courier Daily", date="2025-12-10")
+    assert ingest([folder], hashing_settings).ok
+    assert hashing_settings.retrieval.window_mode == "boost"
+    return hashing_settings
+
+
+def test_a_named_month_is_answered_from_that_month(rates_settings: Settings) -> None:
+    """Both articles are read (boost mode filters nothing out), but asked about December
+    the answer comes from December's article, not from a closer match in July's."""
+    answer = _ask(rates_settings,
+                  "What did the central bank of Valdoria decide about interest rates in "
+                  "December?", "2025-12-20")
+    assert answer.window is not None and answer.window.start == "2025-12-01"
+    assert not answer.abstained
+    assert _cited_dates(answer) == {"2025-12-10"}
+    assert "third cut" in answer.answer
+    assert "No article dated" not in answer.answer
+
+
+def test_a_month_whose_articles_do_not_answer_says_so(rates_settings: Settings) -> None:
+    """December's article is read but says nothing of July's decision's expectations:
+    the answer comes from July and says that no article of the month answers."""
+    answer = _ask(rates_settings, "What had traders expected the bank of Valdoria to do "
+                  "this month?", "2025-12-20")
+    assert not answer.abstained
+    assert "2025-07-30" in _cited_dates(answer)
+    assert "No article dated 1–20 Dec 2025 (this month) answers this" in answer.answer

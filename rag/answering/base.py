@@ -92,6 +92,11 @@ class Answerer(ABC):
     ) -> Answer:
         return self.stream(question, passages, history).answer()
 
+    def answer_score(self, question: str, passages: Sequence[Document]) -> float | None:
+        """How well these passages answer the question (0: not at all), when the
+        answerer can tell without writing (None: it cannot; an LLM would be asked)."""
+        return None
+
     def condense(self, question: str, history: Sequence[Turn]) -> str:
         """A standalone version of a follow-up question (pronouns resolved by rules from
         the previous turn); LLM answerers ask their model instead."""

@@ -164,14 +164,19 @@ class RagChain(Runnable[dict[str, Any], Answer]):
             final = news.digest(query, passages, self.settings.answer.max_sentences)
             yield final.answer
         else:
+            if window is not None and self.settings.retrieval.window_mode == "boost":
+                passages = news.window_first(
+                    self.answerer, query, passages, window,
+                    self.settings.retrieval.window_answer_share,
+                )
             final = yield from self.answerer.write(query, passages, history)
         before = final.answer
         final = news.attribute(agreement.check(query, final, passages))
         if final.answer != before:
             yield final.answer[len(before) :]  # "Sources disagree: ..."
         note = news.staleness_note(final, day, self.settings.answer.staleness_days)
-        if window is not None and window.explicit and not news.in_window(passages, window):
-            note = f"{news.off_window_note(window)} {note}".strip()
+        if window is not None and window.explicit and news.off_window(final, passages, window):
+            note = f"{news.off_window_note(window, final)} {note}".strip()
         if note:
             yield f" {note}"
         timings["answer_ms"] = elapsed_ms(t0)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from langchain_core.documents import Document
@@ -112,6 +113,7 @@ class GroundedAnswerer(Answerer):
         self.embed_question = embed_question
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._choices: OrderedDict[tuple[str, tuple[Any, ...]], _Choice] = OrderedDict()
         self.embed_threads = embed_threads
         self._pool: ThreadPoolExecutor | None = None
 
@@ -189,11 +191,33 @@ class GroundedAnswerer(Answerer):
         )
 
     # --- choosing sentences ------------------------------------------------------
+    def answer_score(self, question: str, passages: Sequence[Document]) -> float:
+        """The best sentence's score when the passages answer, else 0."""
+        choice = self.choose(question, passages)
+        return choice.features.get("score", 0.0) if choice.sentences else 0.0
+
     def select(self, question: str, passages: Sequence[Document]) -> list[_Sentence]:
         """The sentences that answer, in reading order (empty: abstain)."""
         return self.choose(question, passages).sentences
 
     def choose(self, question: str, passages: Sequence[Document]) -> _Choice:
+        """The sentences that answer and the short answer; the last few choices are kept
+        (the chain weighs a date window's passages before writing from them)."""
+        key = (question, tuple(
+            (p.page_content, *sorted((k, str(v)) for k, v in p.metadata.items()))
+            for p in passages
+        ))
+        with self._cache_lock:
+            kept = self._choices.get(key)
+        if kept is None:
+            kept = self._choose(question, passages)
+            with self._cache_lock:
+                self._choices[key] = kept
+                while len(self._choices) > 4:
+                    self._choices.popitem(last=False)
+        return kept
+
+    def _choose(self, question: str, passages: Sequence[Document]) -> _Choice:
         candidates = _candidates(passages)
         if not candidates or _names_missing(question, passages):
             return _Choice([])

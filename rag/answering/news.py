@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.documents import Document
 
-from rag.answering.base import cite
+from rag.answering.base import Answerer, cite
 from rag.core.dates import gap_words, parse_day, pretty_day, pretty_span
 from rag.core.errors import BadQuestionError
 from rag.core.schema import Answer, AnswerSentence, DateWindow
@@ -70,17 +70,56 @@ def search(
 
 def in_window(passages: Sequence[Document], window: DateWindow) -> bool:
     """Does any passage come from an article published in the window?"""
-    return any(
-        window.start <= str(p.metadata.get("date") or "") <= window.end for p in passages
-    )
+    return any(_dated_in(p, window) for p in passages)
 
 
-def off_window_note(window: DateWindow) -> str:
-    """Said when a favoured (boost mode) window held nothing that answers."""
-    return (
-        f"No article dated {pretty_span(window.start, window.end)} ({window.phrase}) "
-        "answers this; the sources are from other days."
-    )
+def window_first(
+    answerer: Answerer, question: str, passages: Sequence[Document], window: DateWindow,
+    share: float = 0.9,
+) -> list[Document]:
+    """Boost mode reads articles of every date, the window's first. Asked about a named
+    time ("in December", "this week"), the answer should come from that time's articles
+    when they answer, even where another date's article matches the words a little
+    better (a July rate decision for "What did the bank decide in December?"): the
+    passages of the window alone when their answer scores at least ``share`` of the
+    best from all passages, else all of them. Answerers that cannot score without
+    writing (LLMs) read all passages, the window's first."""
+    inside = [p for p in passages if _dated_in(p, window)]
+    if not inside or len(inside) == len(passages) or not window.explicit:
+        return list(passages)
+    score = answerer.answer_score(question, inside)
+    if not score:
+        return list(passages)
+    best = answerer.answer_score(question, passages) or score
+    return inside if score >= share * best else list(passages)
+
+
+def cites_window(answer: Answer, window: DateWindow) -> bool:
+    """Does the answer cite an article published in the window?"""
+    return any(window.start <= c.date <= window.end for c in answer.citations if c.date)
+
+
+def _dated_in(passage: Document, window: DateWindow) -> bool:
+    return window.start <= str(passage.metadata.get("date") or "") <= window.end
+
+
+def off_window_note(window: DateWindow, answer: Answer | None = None) -> str:
+    """Said when a favoured (boost mode) window's articles do not answer: none of the
+    answer's sources is dated in it, or its first source is not (an article of the
+    window only adds to one of another day)."""
+    said = f"No article dated {pretty_span(window.start, window.end)} ({window.phrase}) "
+    if answer is not None and cites_window(answer, window):
+        return said + "answers this fully; the answer opens with another day's source."
+    return said + "answers this; the sources are from other days."
+
+
+def off_window(answer: Answer, passages: Sequence[Document], window: DateWindow) -> bool:
+    """The answer does not come from the window: its first source is dated outside it
+    (or, abstaining, no passage read is dated in it)."""
+    if not answer.citations:
+        return not in_window(passages, window)
+    first = answer.citations[0].date
+    return not (first and window.start <= first <= window.end)
 
 
 def describe_window(window: DateWindow) -> str:

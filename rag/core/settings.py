@@ -152,6 +152,12 @@ class RetrievalSettings(BaseModel):
     window_weight: float = Field(
         1.0, ge=0.0, le=20.0, description="Boost mode: score factor 1 + this in the window."
     )
+    window_answer_share: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Boost mode: answer from the window's articles alone when their best "
+        "answer scores at least this share of the best from every date read (grounded "
+        "answerer; set before measuring, RealTime QA tune flat over 0-1).",
+    )
     latest_days: int = Field(
         14, ge=1, le=3650,
         description="'latest'/'most recent' in a question means this many days back.",

@@ -298,3 +298,19 @@ def test_referents_on_news_shapes() -> None:
                 "Captain Pamela Kunze, the chief NORAD spokesperson, spoke. [1] Newest source: "
                 "11 Jan 2022, 4 years before 1 Dec 2026.",
                 "What did she say?") == "What did Captain Pamela Kunze say?"
+
+
+def test_what_about_a_common_noun_or_a_political_body() -> None:
+    """Found in a new user's try (Chromium on `make run`): a lowercase noun was read as a
+    name because the rewrite capitalised it ("Do hardline lawmakers want to do to
+    Pezeshkian reformists?"), and the EU (an organisation) found no slot of its kind
+    ("How does the EU Iran?"). A body like the EU takes a country's slot."""
+    assert turn("What do hardline lawmakers want to do to Pezeshkian?",
+                "Impeach him. [1]", "And what about reformists?") == (
+        "What do reformists want to do to Pezeshkian?")
+    assert turn("How does the article say the US election could affect Iran?",
+                "The articles don't say.", "And what about the EU?") == (
+        "How does the article say the EU election could affect Iran?")
+    # A country still takes a country's slot, not an organisation's.
+    assert turn("What did the EU say about Russia?", "Sanctions. [1]",
+                "What about China?") == "What did the EU say about China?"

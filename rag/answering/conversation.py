@@ -420,15 +420,19 @@ def _fill_slot(previous: str, new: str) -> str:
         old = re.search(r"\bof\s+([A-Z][\w-]*(?:\s+[A-Z][\w-]*)*)", body)
         if old:
             return f"{body[: old.start(1)]}{of.group(1)}{body[old.end(1):]}?"
+    if new[:1].islower() and new_spans and new_spans[0].type == spans.SpanType.ENTITY:
+        new_spans = []  # "reformists", capitalised above only to be read: not a name
     named = [s for s in spans.extract(body) if s.type != spans.SpanType.DATE]
+    bare = re.sub(r"(?i)^the\s+", "", new)
     if new_spans and named:
-        compatible = {new_spans[0].type}
-        if new_spans[0].type in (spans.SpanType.PERSON, spans.SpanType.ENTITY):
-            compatible |= {spans.SpanType.PERSON, spans.SpanType.ENTITY}
-        same = [s for s in named if s.type in compatible]
+        # Another kind's slot only for a bare name ("the EU"), not a phrase holding one.
+        same = _same_kind(new_spans[0].type, named,
+                          related=len(new_spans[0].text) >= len(bare) - 1)
         if same:
             old_span = same[0]
-            return f"{body[: old_span.start]}{new}{body[old_span.end:]}?"
+            before = body[: old_span.start]
+            put = bare if re.search(r"(?i)\bthe\s+$", before) else new
+            return f"{before}{put}{body[old_span.end:]}?"
     subject = _subject_before_verb(body)
     whole_span = bool(new_spans) and len(new_spans[0].text) >= len(new) - 1
     if subject and not whole_span:
@@ -445,6 +449,22 @@ def _fill_slot(previous: str, new: str) -> str:
     if topic and topic.lower() not in new.lower():
         return f"What about {new} and {topic}?"
     return ""
+
+
+def _same_kind(kind: spans.SpanType, named: list[Any], related: bool) -> list[Any]:
+    """The spans of the previous question that a new name of ``kind`` can stand for:
+    its own kind first; a person or an unknown name for either; and, when ``related``,
+    a political body for a country or the other way round ("the EU" for "the US")."""
+    same = [s for s in named if s.type == kind]
+    if same:
+        return same
+    groups = [{spans.SpanType.PERSON, spans.SpanType.ENTITY}]
+    if related:
+        groups.append({spans.SpanType.COUNTRY, spans.SpanType.ORGANISATION})
+    for group in groups:
+        if kind in group:
+            return [s for s in named if s.type in group]
+    return []
 
 
 _SINGULAR_AUX = {"do": "does", "are": "is", "have": "has", "were": "was"}

@@ -393,6 +393,20 @@ def _term_match(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short)
 
 
+def _matcher(unique: list[str]) -> Callable[[str], list[str]]:
+    """The question terms (``unique``) a sentence term matches, worked out once per
+    distinct term: the same stems recur across a question's candidate sentences."""
+    matches: dict[str, list[str]] = {}
+
+    def matching(term: str) -> list[str]:
+        hit = matches.get(term)
+        if hit is None:
+            hit = matches[term] = [q for q in unique if _term_match(q, term)]
+        return hit
+
+    return matching
+
+
 def _overlaps(
     question_terms: list[str], sentences: Sequence[list[str]],
     weights: dict[str, float] | None = None,
@@ -407,17 +421,12 @@ def _overlaps(
     weight = {q: (weights or {}).get(q, 1.0) for q in unique}
     total = sum(weight.values()) or 1.0
     pairs = list(itertools.pairwise(question_terms))
-    # Which question terms a sentence term matches, worked out once per distinct term:
-    # the same stems recur across a question's candidate sentences.
-    matches: dict[str, list[str]] = {}
+    matching = _matcher(unique)
     scores = []
     for terms in sentences:
         where: dict[str, set[int]] = {q: set() for q in unique}
         for i, term in enumerate(terms):
-            hit = matches.get(term)
-            if hit is None:
-                hit = matches[term] = [q for q in unique if _term_match(q, term)]
-            for q in hit:
+            for q in matching(term):
                 where[q].add(i)
         coverage = sum(weight[q] for q, positions in where.items() if positions) / total
         if not pairs:
@@ -436,14 +445,11 @@ def _term_weights(question_terms: list[str], sentences: Sequence[list[str]]) -> 
     unique = list(dict.fromkeys(question_terms))
     n = len(sentences)
     df = dict.fromkeys(unique, 0)
-    matches: dict[str, list[str]] = {}  # the question terms each distinct term matches
+    matching = _matcher(unique)
     for terms in sentences:
         held: set[str] = set()
         for term in set(terms):
-            hit = matches.get(term)
-            if hit is None:
-                hit = matches[term] = [q for q in unique if _term_match(q, term)]
-            held.update(hit)
+            held.update(matching(term))
         for q in held:
             df[q] += 1
     return {q: math.log(1.0 + (n + 0.5) / (max(1, df[q]) + 0.5)) for q in unique}

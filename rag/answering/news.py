@@ -96,11 +96,16 @@ def window_first(
 
 def cites_window(answer: Answer, window: DateWindow) -> bool:
     """Does the answer cite an article published in the window?"""
-    return any(window.start <= c.date <= window.end for c in answer.citations if c.date)
+    return any(_within(c.date, window) for c in answer.citations)
 
 
 def _dated_in(passage: Document, window: DateWindow) -> bool:
-    return window.start <= str(passage.metadata.get("date") or "") <= window.end
+    return _within(str(passage.metadata.get("date") or ""), window)
+
+
+def _within(date: str, window: DateWindow) -> bool:
+    """An ISO date inside the window (an undated article never is)."""
+    return bool(date) and window.start <= date <= window.end
 
 
 def off_window_note(window: DateWindow, answer: Answer | None = None) -> str:
@@ -118,8 +123,7 @@ def off_window(answer: Answer, passages: Sequence[Document], window: DateWindow)
     (or, abstaining, no passage read is dated in it)."""
     if not answer.citations:
         return not in_window(passages, window)
-    first = answer.citations[0].date
-    return not (first and window.start <= first <= window.end)
+    return not _within(answer.citations[0].date, window)
 
 
 def describe_window(window: DateWindow) -> str:

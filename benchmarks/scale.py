@@ -134,7 +134,7 @@ def grow_index(
                 # (killed between Chroma's commit and the progress file): upsert it.
                 write = target.passages.upsert if made == have else target.passages.add
                 write(ids=ids, documents=rows.docs[start:stop], metadatas=metas,
-                      embeddings=vectors[start - block:stop - block])
+                      embeddings=target.to_index_space(vectors[start - block:stop - block]))
                 made += stop - start
                 if progress is not None:
                     progress.write_text(json.dumps({"made": made}))
@@ -172,7 +172,9 @@ def _record_copy(meta: dict[str, Any], suffix: str) -> dict[str, Any]:
     return {**meta, "chunk_ids": json.dumps([f"{c}{suffix}" for c in chunk_ids])}
 
 
-def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any) -> dict:
+def build(
+    source_dir: Path, target_dir: Path, size: int, noise: float, log: Any, dims: int | None = None,
+) -> dict:
     """Copy the source index's passages and articles until ``size`` passages.
 
     Resumable: a target holding an earlier, smaller or interrupted build from the same
@@ -191,8 +193,11 @@ def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any)
     embeddings = make_embeddings(source_settings)
     source = ArticleIndex(source_settings, embeddings, create=False)
     target = ArticleIndex(settings_for(target_dir), embeddings, create=True)
+    rows = SourceRows.read(source)
+    if dims and target.projection is None:
+        target = _projected(target, rows, dims)
     began = time.perf_counter()
-    have = grow_index(SourceRows.read(source), target, size, noise, np.random.default_rng(6),
+    have = grow_index(rows, target, size, noise, np.random.default_rng(6),
                       log=log, progress=target_dir / _PROGRESS)
     target.stamp(embeddings.dimension, commit_log=True)
     chroma_s = time.perf_counter() - began
@@ -209,6 +214,23 @@ def build(source_dir: Path, target_dir: Path, size: int, noise: float, log: Any)
     return {"passages": target.count_passages(), "resumed_from": have,
             "chroma_build_s": round(chroma_s),
             "keyword_build_s": round(time.perf_counter() - began), "build_load": load()}
+
+
+def _projected(target: Any, rows: SourceRows, dims: int) -> Any:
+    """The empty target made to keep ``dims`` dimensions, as `rag reduce` leaves an index:
+    the projection fitted on the source's (real) vectors, like reduce's sample of the
+    index, and applied to every copy after its noise (``upsert_passages`` projects)."""
+    from rag.indexing.projection import fit
+    from rag.indexing.reduce import put_projection
+    from rag.indexing.store import PROJECTION_KEY, ArticleIndex
+
+    projection = fit(rows.vectors, dims)
+    name = target.settings.index.collection
+    target.client.delete_collection(name)
+    target.client.create_collection(name, embedding_function=None, metadata={
+        "hnsw:space": "cosine", PROJECTION_KEY: projection.fingerprint})
+    put_projection(target.client, target.settings, projection)
+    return ArticleIndex(target.settings, target.embeddings)
 
 
 def questions() -> list[dict[str, str]]:
@@ -396,6 +418,8 @@ def main() -> None:
                         help="build into this folder, continuing a smaller or interrupted "
                              "build there (default: a new WORK/index-SIZE)")
     parser.add_argument("--no-measure", action="store_true", help="build only")
+    parser.add_argument("--dims", type=int,
+                        help="store vectors in this many dimensions (as `rag reduce --dims`)")
     parser.add_argument("--serve", type=Path)
     parser.add_argument("--watch", default="")
     args = parser.parse_args()
@@ -411,7 +435,7 @@ def main() -> None:
     if not args.index:
         if not args.target:
             shutil.rmtree(index_dir, ignore_errors=True)
-        result.update(build(args.source, index_dir, args.size, args.noise, log))
+        result.update(build(args.source, index_dir, args.size, args.noise, log, args.dims))
         print(json.dumps(result), file=sys.stderr, flush=True)
     if not args.no_measure:
         result.update(measure(index_dir, args.work))

@@ -218,3 +218,30 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
                                "RAG_EMBEDDING_MODEL": "hashing"})
     assert done.returncode == 1
     assert "cannot reach the Chroma server" in done.stderr and "chroma run" in done.stderr
+
+
+def test_a_reduce_on_one_machine_is_followed_by_the_others(
+    chroma_server: ChromaServer, tmp_path: Path  # noqa: F811
+) -> None:
+    """The projection lives in the server: a reader on machine A opened before machine
+    B's `rag reduce` goes on answering, in the projected space, after it."""
+    from tests.test_reduce import DIMS, _corpus
+
+    name = collection()
+    local = {"collection": name, "passage_tokens": 60, "passage_overlap_tokens": 0}
+    titles = _corpus(tmp_path / "articles")
+    settings_a = chroma_server.settings(tmp_path / "a", **local)
+    assert ingest([tmp_path / "articles"], settings_a).ok
+    engine_a = SearchEngine(settings_a)
+    assert engine_a.search(titles[2], 1)[0].metadata["title"] == titles[2]
+
+    env_b = {**chroma_server.env(tmp_path / "b"), "RAG_COLLECTION": name,
+             "RAG_PASSAGE_TOKENS": "60", "RAG_PASSAGE_OVERLAP_TOKENS": "0"}
+    done = run_rag(["reduce", "--dims", str(DIMS)], env_b)
+    assert done.returncode == 0, done.stderr
+
+    engine_a._checked_at = 0.0  # skip the pause between revision checks
+    assert engine_a.search(titles[9], 1)[0].metadata["title"] == titles[9]
+    assert engine_a.index.to_index_space([1.0] * 256).shape == (DIMS,)
+    stats = run_rag(["stats", "--json"], env_b)
+    assert json.loads(stats.stdout)["stored_dimension"] == DIMS

@@ -33,6 +33,9 @@ class Recording:
         self.calls.append("nearest")
         return self.inner.nearest(vector, n, where)
 
+    def to_index_space(self, vector: Any) -> Any:
+        return self.inner.to_index_space(vector)
+
     def passages_by_id(self, ids: Sequence[str]) -> list[RetrievedPassage]:
         self.calls.append("passages_by_id")
         return self.inner.passages_by_id(ids)

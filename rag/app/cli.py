@@ -111,9 +111,37 @@ def stats(index_dir: IndexDir = None, as_json: JsonFlag = False) -> None:
     sources = ", ".join(f"{k} ({v})" for k, v in list(info["sources"].items())[:10]) or "-"
     typer.echo(f"sources: {sources}")
     typer.echo(f"dates: {info['date_min'] or '-'} .. {info['date_max'] or '-'}")
-    typer.echo(f"model: {info['model']} (dimension {info['dimension']})")
+    kept = info.get("stored_dimension")
+    reduced = f", stored in {kept}" if kept and kept != info["dimension"] else ""
+    typer.echo(f"model: {info['model']} (dimension {info['dimension']}{reduced})")
     if info["bytes"] is not None:
         typer.echo(f"size: {info['bytes'] / 1e6:.1f} MB")
+
+
+@app.command()
+def reduce(
+    dims: Annotated[
+        int, typer.Option("--dims", help="Dimensions to keep (192 halves a 384-d model's).")
+    ],
+    index_dir: IndexDir = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Keep the passage vectors in fewer dimensions: less memory, no re-embedding."""
+    from rag.indexing.embeddings import make_embeddings
+    from rag.indexing.reduce import reduce_index
+
+    settings = command_settings(index_dir=index_dir)
+    try:
+        done = reduce_index(settings, make_embeddings(settings), dims)
+    except (RagError, ValueError) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(done, indent=2))
+        return
+    typer.echo(
+        f"{done['passages']} passages now stored in {done['dims']} of {done['model_dims']} "
+        f"dimensions (fitted on {done['fitted_on']}); {done['seconds']} s"
+    )
 
 
 def _filters(

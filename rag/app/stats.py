@@ -39,6 +39,7 @@ def index_stats(
         "date_max": dates[-1] if dates else None,
         "model": info.get("embedding_model"),
         "dimension": info.get("embedding_dim"),
+        "stored_dimension": index.vector_dims,
         "bytes": (
             None if settings.index.chroma_host else _folder_bytes(Path(settings.index.index_dir))
         ),

@@ -31,6 +31,11 @@ class PassageStore(Protocol):
         ``where`` is a Chroma-style metadata filter."""
         ...
 
+    def to_index_space(self, vector: Any) -> Any:
+        """A model vector as the stored vectors are (float32): the same, or projected
+        when the store keeps fewer dimensions. ``nearest`` takes model vectors."""
+        ...
+
     def passages_by_id(self, ids: Sequence[str]) -> list[RetrievedPassage]:
         """These passages (the ones that exist), with their vectors."""
         ...

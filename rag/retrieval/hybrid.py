@@ -38,7 +38,7 @@ from rag.indexing.keyword import (
     build_in_memory,
 )
 from rag.indexing.loaders import normalise_date
-from rag.indexing.store import ArticleIndex, date_number
+from rag.indexing.store import ArticleIndex, date_number, free_replaced_handles
 
 # How often a reader asks Chroma whether another process changed the index: new
 # articles are searchable this long (plus the update of the keyword index) after an
@@ -342,6 +342,7 @@ class SearchEngine:
                 # A rebuild replaced the collections, or (embedded) another process
                 # wrote vectors this process's Chroma does not see until reloaded.
                 self.index = self.index.reopened()
+                free_replaced_handles()  # the old vectors go before the new ones load
                 self._position = position
                 self._loaded_unrecorded = self._loaded_unrecorded or isinstance(
                     self.index, ArticleIndex)
@@ -441,15 +442,17 @@ class SearchEngine:
 
         started = time.perf_counter()
         self._fuse(candidates, dense_rank, bm25_rank)
+        # Compared with stored vectors: in their space (projected when the index is).
+        stored_query = None if query_vector is None else self.index.to_index_space(query_vector)
         if article_rank:
-            self._lift_articles(candidates, article_rank, query_vector, keyword.passages)
+            self._lift_articles(candidates, article_rank, stored_query, keyword.passages)
         if as_of:
             _weigh_by_date(candidates.values(), as_of, settings)
         if window:
             _weigh_by_window(candidates.values(), window, settings.retrieval.window_weight)
         ranked = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
         pool = ranked[: max(k * 4, k)]
-        self._complete(pool, query_vector)
+        self._complete(pool, stored_query)
         if settings.retrieval.use_mmr and query_vector is not None:
             chosen = _mmr(pool, k, settings.retrieval.mmr_lambda)
         else:

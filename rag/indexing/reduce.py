@@ -1,0 +1,162 @@
+"""``rag reduce``: keep an index's passage vectors in fewer dimensions, without re-embedding.
+
+An archive that grows past a few hundred thousand passages holds its HNSW in every
+embedded serving process (1.7 GB at a million 384-dimension vectors). Reducing fits a
+projection on a sample of the stored vectors (see :mod:`rag.indexing.projection`), copies
+every passage into a new collection with its vector projected, and swaps it in; texts,
+ids, metadata, article records, the change log and the keyword index stay as they are.
+
+Under the ingest lock, built aside and swapped in by renames in Chroma's catalogue, in an
+order ``finish_reduce`` completes or undoes after a crash: the live passages are moved
+aside only once the reduced copy is complete, so a collection aside means the copy is
+whole. Until the swap the live index answers as before; running readers see the
+collection replaced and reopen with the projection at their next check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from rag.core.errors import RagError
+from rag.core.settings import Settings
+from rag.indexing.embeddings import PassageEmbeddings
+from rag.indexing.health import check_index, record_written
+from rag.indexing.locking import ingest_lock
+from rag.indexing.projection import Projection, fit, to_records
+from rag.indexing.store import (
+    PROJECTION_KEY,
+    PROJECTION_SUFFIX,
+    ArticleIndex,
+    drop_orphan_segments,
+    make_client,
+)
+
+#: The copy being made, and the full-dimension passages moved aside during the swap.
+REDUCED_SUFFIX = "__reduced"
+UNREDUCED_SUFFIX = "__unreduced"
+#: Vectors the projection is fitted on (a sample beyond this changes it little).
+FIT_SAMPLE = 50_000
+
+
+def reduce_index(
+    settings: Settings,
+    embeddings: PassageEmbeddings,
+    dims: int,
+    *,
+    sample: int = FIT_SAMPLE,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Project the index's stored vectors onto ``dims`` dimensions; returns figures."""
+    began = time.perf_counter()
+    check_index(settings)  # never copy damaged vectors
+    with ingest_lock(settings) as guard:
+        finish_reduce(settings)
+        index = ArticleIndex(settings, embeddings)
+        if index.projection is not None:
+            raise RagError(
+                f"the index already keeps {index.projection.dims} dimensions; to change "
+                "that, run `rag ingest --rebuild index/articles`, then `rag reduce` again"
+            )
+        projection = fit(_sample(index, sample), dims)
+        put_projection(index.client, settings, projection)
+        copied = _copy(index, settings, projection, guard, log)
+        guard()
+        _swap(index.client, settings)
+        drop_orphan_segments(settings)  # the old vectors' folder (Chroma leaves it)
+        ArticleIndex(settings, embeddings).stamp()  # a new revision: caches notice
+        record_written(settings)  # checked before (above); these files are Chroma's own
+    return {"passages": copied, "dims": dims, "model_dims": projection.model_dims,
+            "fitted_on": min(sample, copied), "seconds": round(time.perf_counter() - began, 1)}
+
+
+def finish_reduce(settings: Settings) -> None:
+    """Complete or undo a reduce killed midway, before anything else writes."""
+    index = settings.index
+    if not index.chroma_host and not (index.index_dir / "chroma.sqlite3").exists():
+        return
+    client = make_client(settings, create=True)
+    live = index.collection
+    aside, copy = live + UNREDUCED_SUFFIX, live + REDUCED_SUFFIX
+    if _has(client, aside):  # the copy was complete when the live one was moved aside
+        if not _has(client, live):
+            client.get_collection(copy if _has(client, copy) else aside).modify(name=live)
+        _delete(client, aside)
+    _delete(client, copy)
+
+
+def _sample(index: ArticleIndex, size: int) -> Any:
+    """Up to ``size`` stored vectors, every n-th of the whole collection."""
+    import numpy as np
+
+    total = index.count_passages()
+    if not total:
+        raise RagError("the index holds no passages; ingest articles before reducing it")
+    step = max(1, total // size)
+    rows: list[Any] = []
+    for _, vectors in _pages(index, ["embeddings"]):
+        rows.extend(np.asarray(vectors["embeddings"], dtype=np.float32)[::step])
+    return np.asarray(rows[:size], dtype=np.float32)
+
+
+def _pages(index: ArticleIndex, include: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The passage collection a page at a time: (offset, Chroma's columns)."""
+    offset = 0
+    while True:
+        got = index.passages.get(include=include, limit=index.page_size, offset=offset)
+        if not got["ids"]:
+            return
+        yield offset, got
+        offset += len(got["ids"])
+
+
+def put_projection(client: Any, settings: Settings, projection: Projection) -> None:
+    """Store ``projection`` as the index's (replacing any)."""
+    name = settings.index.collection + PROJECTION_SUFFIX
+    _delete(client, name)
+    client.create_collection(name, embedding_function=None).add(**to_records(projection))
+
+
+def _copy(
+    index: ArticleIndex, settings: Settings, projection: Projection,
+    guard: Callable[[], None], log: Callable[[str], None] | None,
+) -> int:
+    """Every passage into the reduced collection (made afresh), vector projected."""
+    name = settings.index.collection + REDUCED_SUFFIX
+    _delete(index.client, name)
+    target = index.client.create_collection(
+        name, embedding_function=None,
+        metadata={"hnsw:space": "cosine", PROJECTION_KEY: projection.fingerprint},
+    )
+    copied = 0
+    for _, got in _pages(index, ["documents", "metadatas", "embeddings"]):
+        guard()
+        target.add(ids=got["ids"], documents=got["documents"], metadatas=got["metadatas"],
+                   embeddings=projection.apply(got["embeddings"]))
+        copied += len(got["ids"])
+        if log is not None:
+            log(f"{copied} passages copied")
+    return copied
+
+
+def _swap(client: Any, settings: Settings) -> None:
+    """Live aside, the complete copy in, the old one out (see ``finish_reduce``)."""
+    live = settings.index.collection
+    client.get_collection(live).modify(name=live + UNREDUCED_SUFFIX)
+    client.get_collection(live + REDUCED_SUFFIX).modify(name=live)
+    _delete(client, live + UNREDUCED_SUFFIX)
+
+
+def _has(client: Any, name: str) -> bool:
+    try:
+        client.get_collection(name)
+    except Exception:
+        return False
+    return True
+
+
+def _delete(client: Any, name: str) -> None:
+    with contextlib.suppress(Exception):
+        client.delete_collection(name)

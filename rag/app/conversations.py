@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,7 +102,7 @@ class ConversationStore:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA journal_mode = WAL")
+            _use_wal(db)
             db.executescript(SCHEMA)
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -205,3 +206,17 @@ class ConversationStore:
             StoredTurn(tid, Answer.model_validate_json(data), rating, asked)
             for tid, data, rating, asked in rows
         ]
+
+
+def _use_wal(db: sqlite3.Connection, wait_s: float = 10.0) -> None:
+    """WAL mode, once per file. Switching needs the file to itself and SQLite does not
+    wait for that (no busy timeout): tabs opening a new file together got "database is
+    locked". Once in WAL it is a no-op, so only the first opening ever retries."""
+    deadline = time.monotonic() + wait_s
+    while db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

@@ -35,7 +35,9 @@ from rag.indexing.store import (
     CHANGES_SUFFIX,
     ArticleIndex,
     ArticleRecord,
+    drop_collection,
     drop_orphan_segments,
+    has_collection,
     keyword_dir,
     passage_metadata,
     record_from,
@@ -268,14 +270,14 @@ def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings
     client = make_client(settings, create=True)
     live, aside, stage = _pairs(settings)
     for name in aside:  # a leftover of an earlier swap; _finish_swap ran, so unused
-        _delete(client, name)
+        drop_collection(client, name)
     for old, new in ((live[1], aside[1]), (live[0], aside[0])):  # articles first
-        if _has(client, old):
+        if has_collection(client, old):
             client.get_collection(old).modify(name=new)
     for old, new in zip(stage, live, strict=True):  # passages first
         client.get_collection(old).modify(name=new)
     for name in aside:
-        _delete(client, name)
+        drop_collection(client, name)
     _swap_change_log(client, settings)
     drop_orphan_segments(settings)  # the replaced index's vector folders
     _swap_keyword_folder(staged, settings)
@@ -288,8 +290,8 @@ def _swap_change_log(client: Any, settings: Settings) -> None:
     """The rebuild's change log replaces the live one (a new generation starts)."""
     live = settings.index.collection + CHANGES_SUFFIX
     stage = settings.index.collection + _STAGING + CHANGES_SUFFIX
-    if _has(client, stage):
-        _delete(client, live)
+    if has_collection(client, stage):
+        drop_collection(client, live)
         client.get_collection(stage).modify(name=live)
 
 
@@ -321,15 +323,15 @@ def _finish_swap(settings: Settings) -> None:
         return
     client = make_client(settings, create=True)
     live, aside, stage = _pairs(settings)
-    if _has(client, aside[0]):
+    if has_collection(client, aside[0]):
         for old, new in zip(stage, live, strict=True):
-            if _has(client, old) and not _has(client, new):
+            if has_collection(client, old) and not has_collection(client, new):
                 client.get_collection(old).modify(name=new)
         _swap_change_log(client, settings)
-    elif _has(client, aside[1]) and not _has(client, live[1]):
+    elif has_collection(client, aside[1]) and not has_collection(client, live[1]):
         client.get_collection(aside[1]).modify(name=live[1])
     for name in (*aside, *stage, settings.index.collection + _STAGING + CHANGES_SUFFIX):
-        _delete(client, name)
+        drop_collection(client, name)
     _drop_keyword_caches(_staging(settings))
 
 
@@ -345,17 +347,6 @@ def _pairs(settings: Settings) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _has(client: Any, name: str) -> bool:
-    try:
-        client.get_collection(name)
-    except Exception:
-        return False
-    return True
-
-
-def _delete(client: Any, name: str) -> None:
-    with contextlib.suppress(Exception):
-        client.delete_collection(name)
 
 
 def _drop_keyword_caches(settings: Settings, keep_current: bool = False) -> None:

@@ -15,7 +15,6 @@ collection replaced and reopen with the projection at their next check.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,7 +29,9 @@ from rag.indexing.store import (
     PROJECTION_KEY,
     PROJECTION_SUFFIX,
     ArticleIndex,
+    drop_collection,
     drop_orphan_segments,
+    has_collection,
     make_client,
 )
 
@@ -80,11 +81,11 @@ def finish_reduce(settings: Settings) -> None:
     client = make_client(settings, create=True)
     live = index.collection
     aside, copy = live + UNREDUCED_SUFFIX, live + REDUCED_SUFFIX
-    if _has(client, aside):  # the copy was complete when the live one was moved aside
-        if not _has(client, live):
-            client.get_collection(copy if _has(client, copy) else aside).modify(name=live)
-        _delete(client, aside)
-    _delete(client, copy)
+    if has_collection(client, aside):  # the copy was complete when the live one was moved aside
+        if not has_collection(client, live):
+            client.get_collection(copy if has_collection(client, copy) else aside).modify(name=live)
+        drop_collection(client, aside)
+    drop_collection(client, copy)
 
 
 def _sample(index: ArticleIndex, size: int) -> Any:
@@ -115,7 +116,7 @@ def _pages(index: ArticleIndex, include: list[str]) -> Iterator[tuple[int, dict[
 def put_projection(client: Any, settings: Settings, projection: Projection) -> None:
     """Store ``projection`` as the index's (replacing any)."""
     name = settings.index.collection + PROJECTION_SUFFIX
-    _delete(client, name)
+    drop_collection(client, name)
     client.create_collection(name, embedding_function=None).add(**to_records(projection))
 
 
@@ -125,7 +126,7 @@ def _copy(
 ) -> int:
     """Every passage into the reduced collection (made afresh), vector projected."""
     name = settings.index.collection + REDUCED_SUFFIX
-    _delete(index.client, name)
+    drop_collection(index.client, name)
     target = index.client.create_collection(
         name, embedding_function=None,
         metadata={"hnsw:space": "cosine", PROJECTION_KEY: projection.fingerprint},
@@ -146,17 +147,4 @@ def _swap(client: Any, settings: Settings) -> None:
     live = settings.index.collection
     client.get_collection(live).modify(name=live + UNREDUCED_SUFFIX)
     client.get_collection(live + REDUCED_SUFFIX).modify(name=live)
-    _delete(client, live + UNREDUCED_SUFFIX)
-
-
-def _has(client: Any, name: str) -> bool:
-    try:
-        client.get_collection(name)
-    except Exception:
-        return False
-    return True
-
-
-def _delete(client: Any, name: str) -> None:
-    with contextlib.suppress(Exception):
-        client.delete_collection(name)
+    drop_collection(client, live + UNREDUCED_SUFFIX)

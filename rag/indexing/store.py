@@ -323,6 +323,20 @@ def _is_uuid(name: str) -> bool:
         return False
 
 
+def has_collection(client: Any, name: str) -> bool:
+    try:
+        client.get_collection(name)
+    except Exception:
+        return False
+    return True
+
+
+def drop_collection(client: Any, name: str) -> None:
+    """Delete ``name`` when it exists."""
+    with contextlib.suppress(Exception):
+        client.delete_collection(name)
+
+
 def free_replaced_handles() -> None:
     """Free the vectors of Chroma handles just replaced, before the new ones load theirs.
 
@@ -422,11 +436,7 @@ class ArticleIndex:
         )
 
     def _exists(self, name: str) -> bool:
-        try:
-            self.client.get_collection(name)
-        except Exception:
-            return False
-        return True
+        return has_collection(self.client, name)
 
     def _read_projection(self) -> Projection | None:
         """The projection this passage collection's vectors are in (None: the model's)."""

@@ -125,16 +125,18 @@ def reduce(
     ],
     index_dir: IndexDir = None,
     as_json: JsonFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Keep the passage vectors in fewer dimensions: less memory, no re-embedding."""
     from rag.indexing.embeddings import make_embeddings
     from rag.indexing.reduce import reduce_index
 
     settings = command_settings(index_dir=index_dir)
-    try:
-        done = reduce_index(settings, make_embeddings(settings), dims)
-    except (RagError, ValueError) as exc:
-        fail(str(exc))
+    with progress_bar("passage", "copying", quiet) as progress:
+        try:
+            done = reduce_index(settings, make_embeddings(settings), dims, progress=progress)
+        except (RagError, ValueError) as exc:
+            fail(str(exc))
     if as_json:
         typer.echo(json.dumps(done, indent=2))
         return

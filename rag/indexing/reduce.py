@@ -48,9 +48,10 @@ def reduce_index(
     dims: int,
     *,
     sample: int = FIT_SAMPLE,
-    log: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Project the index's stored vectors onto ``dims`` dimensions; returns figures."""
+    """Project the index's stored vectors onto ``dims`` dimensions; returns figures.
+    ``progress(done, total)`` is called after each page of passages copied."""
     began = time.perf_counter()
     check_index(settings)  # never copy damaged vectors
     with ingest_lock(settings) as guard:
@@ -63,7 +64,7 @@ def reduce_index(
             )
         projection = fit(_sample(index, sample), dims)
         put_projection(index.client, settings, projection)
-        copied = _copy(index, settings, projection, guard, log)
+        copied = _copy(index, settings, projection, guard, progress)
         guard()
         _swap(index.client, settings)
         drop_orphan_segments(settings)  # the old vectors' folder (Chroma leaves it)
@@ -97,19 +98,19 @@ def _sample(index: ArticleIndex, size: int) -> Any:
         raise RagError("the index holds no passages; ingest articles before reducing it")
     step = max(1, total // size)
     rows: list[Any] = []
-    for _, vectors in _pages(index, ["embeddings"]):
+    for vectors in _pages(index, ["embeddings"]):
         rows.extend(np.asarray(vectors["embeddings"], dtype=np.float32)[::step])
     return np.asarray(rows[:size], dtype=np.float32)
 
 
-def _pages(index: ArticleIndex, include: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """The passage collection a page at a time: (offset, Chroma's columns)."""
+def _pages(index: ArticleIndex, include: list[str]) -> Iterator[dict[str, Any]]:
+    """The passage collection a page at a time (Chroma's columns)."""
     offset = 0
     while True:
         got = index.passages.get(include=include, limit=index.page_size, offset=offset)
         if not got["ids"]:
             return
-        yield offset, got
+        yield got
         offset += len(got["ids"])
 
 
@@ -122,7 +123,7 @@ def put_projection(client: Any, settings: Settings, projection: Projection) -> N
 
 def _copy(
     index: ArticleIndex, settings: Settings, projection: Projection,
-    guard: Callable[[], None], log: Callable[[str], None] | None,
+    guard: Callable[[], None], progress: Callable[[int, int], None] | None,
 ) -> int:
     """Every passage into the reduced collection (made afresh), vector projected."""
     name = settings.index.collection + REDUCED_SUFFIX
@@ -131,14 +132,14 @@ def _copy(
         name, embedding_function=None,
         metadata={"hnsw:space": "cosine", PROJECTION_KEY: projection.fingerprint},
     )
-    copied = 0
-    for _, got in _pages(index, ["documents", "metadatas", "embeddings"]):
+    copied, total = 0, index.count_passages()
+    for got in _pages(index, ["documents", "metadatas", "embeddings"]):
         guard()
         target.add(ids=got["ids"], documents=got["documents"], metadatas=got["metadatas"],
                    embeddings=projection.apply(got["embeddings"]))
         copied += len(got["ids"])
-        if log is not None:
-            log(f"{copied} passages copied")
+        if progress is not None:
+            progress(copied, total)
     return copied
 
 

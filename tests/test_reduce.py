@@ -215,7 +215,7 @@ def test_a_second_reduce_and_a_bad_dimension_are_refused_with_the_fix(
     assert bad.returncode != 0 and "between 1 and 255" in bad.stderr
     assert ArticleIndex(settings, make_embeddings(settings)).projection is None  # untouched
     reduce_index(settings, make_embeddings(settings), DIMS)
-    with pytest.raises(RagError, match="rag ingest --rebuild"):
+    with pytest.raises(RagError, match="build a new index"):
         reduce_index(settings, make_embeddings(settings), DIMS // 2)
 
 
@@ -278,3 +278,22 @@ def _is_uuid(name: str) -> bool:
         return str(uuid.UUID(name)) == name
     except ValueError:
         return False
+
+
+def test_a_rebuild_of_a_reduced_index_keeps_it_reduced(
+    built: tuple[Settings, list[str]], tmp_path: Path,
+) -> None:
+    """`rag ingest --rebuild` (and `--repair`, which rebuilds) re-embeds everything: the
+    index stays reduced, with a projection fitted on the new vectors."""
+    settings, titles = built
+    reduce_index(settings, make_embeddings(settings), DIMS)
+    done = subprocess.run([str(RAG), "ingest", "--rebuild", str(tmp_path / "articles"), "-q"],
+                          capture_output=True, text=True, timeout=300, env=_env(settings))
+    assert done.returncode == 0, done.stderr
+    index = ArticleIndex(settings, make_embeddings(settings))
+    assert index.vector_dims == DIMS
+    from rag.retrieval.hybrid import SearchEngine
+
+    assert SearchEngine(settings).search(titles[4], k=1)[0].metadata["title"] == titles[4]
+    folders = {p.name for p in Path(settings.index.index_dir).iterdir() if _is_uuid(p.name)}
+    assert folders <= set(_segment_ids(settings))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import logging
 import os
 import shutil
 import time
@@ -28,7 +29,7 @@ from rag.indexing.health import check_index, record_written
 from rag.indexing.keyword import KeywordStore, LogPosition
 from rag.indexing.loaders import iter_files, load_path
 from rag.indexing.locking import WriteGuard, ingest_lock
-from rag.indexing.reduce import finish_reduce
+from rag.indexing.reduce import finish_reduce, kept_dims, reduce_locked
 from rag.indexing.splitting import PassageSplitter
 from rag.indexing.store import (
     ARTICLES_SUFFIX,
@@ -43,6 +44,7 @@ from rag.indexing.store import (
     record_from,
 )
 
+_log = logging.getLogger(__name__)
 #: Called as progress(done, total) while passages are embedded.
 ProgressCallback = Callable[[int, int], None]
 # Passages embedded and written together: small enough that a crash loses little (a
@@ -189,12 +191,15 @@ def ingest(
             # A rebuild is built aside and swapped in only when complete: until then,
             # and if it fails, the index that was there keeps answering.
             target = _staging(settings) if rebuild else settings
+            reduced = kept_dims(settings, embeddings) if rebuild else None
             index = ArticleIndex(target, embeddings, create=True)
             summary = _Ingestion(index, target, embeddings, progress, guard).run(
                 reading, prune and not rebuild, replace or rebuild
             )
             if rebuild:
                 _swap_in(target, settings, embeddings)
+                if reduced:
+                    _reduce_again(settings, embeddings, reduced, guard)
             else:
                 record_written(settings)  # checked before writing (above)
         except RagError:
@@ -284,6 +289,17 @@ def _swap_in(staged: Settings, settings: Settings, embeddings: PassageEmbeddings
     # The staged folder came with the new generation; this checks it (or builds it).
     index = ArticleIndex(settings, embeddings)
     KeywordStore(keyword_dir(settings)).sync(index, LogPosition(*index.log_position()))
+
+
+def _reduce_again(
+    settings: Settings, embeddings: PassageEmbeddings, dims: int, guard: WriteGuard
+) -> None:
+    """A rebuild of a reduced index keeps it reduced (a new projection, fitted on the
+    rebuilt vectors); too few passages to fit one leaves the model's own, with a warning."""
+    try:
+        reduce_locked(settings, embeddings, dims, guard)
+    except ValueError as exc:
+        _log.warning("the rebuilt index keeps the model's own vectors: %s", exc)
 
 
 def _swap_change_log(client: Any, settings: Settings) -> None:

@@ -52,26 +52,49 @@ def reduce_index(
 ) -> dict[str, Any]:
     """Project the index's stored vectors onto ``dims`` dimensions; returns figures.
     ``progress(done, total)`` is called after each page of passages copied."""
-    began = time.perf_counter()
     check_index(settings)  # never copy damaged vectors
     with ingest_lock(settings) as guard:
         finish_reduce(settings)
-        index = ArticleIndex(settings, embeddings)
-        if index.projection is not None:
-            raise RagError(
-                f"the index already keeps {index.projection.dims} dimensions; to change "
-                "that, run `rag ingest --rebuild index/articles`, then `rag reduce` again"
-            )
-        projection = fit(_sample(index, sample), dims)
-        put_projection(index.client, settings, projection)
-        copied = _copy(index, settings, projection, guard, progress)
-        guard()
-        _swap(index.client, settings)
-        drop_orphan_segments(settings)  # the old vectors' folder (Chroma leaves it)
-        ArticleIndex(settings, embeddings).stamp()  # a new revision: caches notice
-        record_written(settings)  # checked before (above); these files are Chroma's own
+        return reduce_locked(settings, embeddings, dims, guard, sample=sample,
+                             progress=progress)
+
+
+def reduce_locked(
+    settings: Settings,
+    embeddings: PassageEmbeddings,
+    dims: int,
+    guard: Callable[[], None],
+    *,
+    sample: int = FIT_SAMPLE,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """``reduce_index`` for a writer that holds the ingest lock (a rebuild keeping the
+    reduction of the index it replaced)."""
+    began = time.perf_counter()
+    index = ArticleIndex(settings, embeddings)
+    if index.projection is not None:
+        raise RagError(
+            f"the index already keeps {index.projection.dims} dimensions; to keep others, "
+            "build a new index (`rag ingest --index-dir NEW ...`) and reduce that"
+        )
+    projection = fit(_sample(index, sample), dims)
+    put_projection(index.client, settings, projection)
+    copied = _copy(index, settings, projection, guard, progress)
+    guard()
+    _swap(index.client, settings)
+    drop_orphan_segments(settings)  # the old vectors' folder (Chroma leaves it)
+    ArticleIndex(settings, embeddings).stamp()  # a new revision: caches notice
+    record_written(settings)  # checked before (above); these files are Chroma's own
     return {"passages": copied, "dims": dims, "model_dims": projection.model_dims,
             "fitted_on": min(sample, copied), "seconds": round(time.perf_counter() - began, 1)}
+
+
+def kept_dims(settings: Settings, embeddings: PassageEmbeddings) -> int | None:
+    """The dimensions the live index keeps when it was reduced (None: not, or no index)."""
+    try:
+        return ArticleIndex(settings, embeddings).vector_dims_kept
+    except RagError:
+        return None
 
 
 def finish_reduce(settings: Settings) -> None:

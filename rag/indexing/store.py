@@ -469,6 +469,11 @@ class ArticleIndex:
         return self.projection.apply(vector)
 
     @property
+    def vector_dims_kept(self) -> int | None:
+        """The dimensions a reduced index keeps (None: the model's own vectors)."""
+        return None if self.projection is None else self.projection.dims
+
+    @property
     def vector_dims(self) -> int | None:
         """The stored vectors' dimension (None: not known yet, an empty new index)."""
         if self.projection is not None:

@@ -52,10 +52,18 @@ def repair_advice(index_dir: Path) -> str:
     )
 
 
-def fingerprint(index_dir: Path) -> str:
-    """Changes whenever any HNSW file of the index changes."""
+def fingerprint(index_dir: Path, collections: list[str] | None = None) -> str:
+    """Changes whenever an HNSW file of ``collections`` (default: every folder) changes.
+
+    Only the probed collections count: Chroma rewrites a small collection's HNSW files
+    whenever a process opens it while its rows still wait in the write log (the change
+    log, a reduced index's projection), which made every reader's start invalidate the
+    verdict and the next start read a million vectors again (63 s)."""
+    folders = _vector_folders(index_dir, collections) if collections else None
     parts: list[str] = []
     for folder in sorted(p for p in index_dir.iterdir() if p.is_dir()):
+        if folders is not None and folder.name not in folders:
+            continue
         for name in _HNSW_FILES:
             path = folder / name
             try:
@@ -64,6 +72,30 @@ def fingerprint(index_dir: Path) -> str:
                 continue
             parts.append(f"{folder.name}/{name}:{info.st_size}:{info.st_mtime_ns}")
     return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _vector_folders(index_dir: Path, collections: list[str]) -> set[str] | None:
+    """The vector segment folders of these collections (None: the catalogue unreadable,
+    so every folder counts)."""
+    import sqlite3
+
+    marks = ", ".join("?" * len(collections))
+    try:
+        with contextlib.closing(sqlite3.connect(
+            f"file:{index_dir / 'chroma.sqlite3'}?mode=ro", uri=True, timeout=5,
+        )) as db:
+            rows = db.execute(
+                "SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id "
+                f"WHERE s.scope = 'VECTOR' AND c.name IN ({marks})", collections,
+            ).fetchall()
+    except sqlite3.Error:
+        return None
+    return {str(row[0]) for row in rows}
+
+
+def probed(settings: Settings) -> list[str]:
+    """The collections whose vector files are probed (and fingerprinted)."""
+    return [settings.index.collection, settings.index.collection + "__articles"]
 
 
 def check_index(settings: Settings) -> None:
@@ -75,15 +107,14 @@ def check_index(settings: Settings) -> None:
         return  # missing: the caller says how to build it
     if not any(index_dir.glob("*/index_metadata.pickle")):
         return  # no vectors persisted in HNSW files yet (see the module docstring)
-    stamp = fingerprint(index_dir)
+    stamp = fingerprint(index_dir, probed(settings))
     marker = index_dir / VERIFIED
     try:
         if marker.read_text().strip() == stamp:
             return
     except OSError:
         pass
-    collection = settings.index.collection
-    problem = _probe(index_dir, [collection, collection + "__articles"])
+    problem = _probe(index_dir, probed(settings))
     if problem:
         raise IndexDamagedError(
             f"the index at {index_dir} is damaged: {problem}; " + repair_advice(index_dir)
@@ -101,7 +132,7 @@ def record_written(settings: Settings) -> None:
     if settings.index.chroma_host or not (index_dir / "chroma.sqlite3").exists():
         return
     with contextlib.suppress(OSError):  # read-only: checked again next time
-        (index_dir / VERIFIED).write_text(fingerprint(index_dir) + "\n")
+        (index_dir / VERIFIED).write_text(fingerprint(index_dir, probed(settings)) + "\n")
 
 
 def _probe(index_dir: Path, collections: list[str]) -> str:

@@ -40,6 +40,7 @@ REDUCED_SUFFIX = "__reduced"
 UNREDUCED_SUFFIX = "__unreduced"
 #: Vectors the projection is fitted on (a sample beyond this changes it little).
 FIT_SAMPLE = 50_000
+_ID_PAGE = 100_000
 
 
 def reduce_index(
@@ -127,14 +128,14 @@ def _sample(index: ArticleIndex, size: int) -> Any:
 
 
 def _pages(index: ArticleIndex, include: list[str]) -> Iterator[dict[str, Any]]:
-    """The passage collection a page at a time (Chroma's columns)."""
-    offset = 0
-    while True:
-        got = index.passages.get(include=include, limit=index.page_size, offset=offset)
-        if not got["ids"]:
-            return
-        yield got
-        offset += len(got["ids"])
+    """The passage collection a page at a time (Chroma's columns). Ids first, in cheap
+    pages, then rows by id: paging rows by offset scans every row before the page
+    (1.2 s a page half-way through a million passages)."""
+    ids: list[str] = []
+    while page := index.passages.get(include=[], limit=_ID_PAGE, offset=len(ids))["ids"]:
+        ids += page
+    for start in range(0, len(ids), index.page_size):
+        yield index.passages.get(ids=ids[start:start + index.page_size], include=include)
 
 
 def put_projection(client: Any, settings: Settings, projection: Projection) -> None:

@@ -194,3 +194,45 @@ def test_the_copy_never_moves_back_nor_mixes_generations(tmp_path: Path) -> None
     assert cache.read("g2") is None and cache.read("g1") is not None
     cache.write("g2", 1, {"c": _record("c", "c")}, whole=True)
     assert cache.read("g1") is None and cache.read("g2") == (1, {"c": _record("c", "c")})
+
+
+def _facts(records: dict[str, StoredArticle]) -> list[tuple[str, str, str]]:
+    return sorted((r.id, r.source, r.date) for r in records.values())
+
+
+@hsettings(max_examples=8, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["add", "edit", "remove", "copy"]),
+                          st.integers(0, 4), st.booleans()), min_size=1, max_size=5))
+def test_the_library_facts_follow_every_ingest_without_decoding_the_records(
+    tmp_path_factory: Any, steps: list[tuple[str, int, bool]]
+) -> None:
+    """A reader's library reads (id, source, date) from the copy, brought up to date by
+    the changed articles only; it must equal a full read whether or not ``records()``
+    ran first, and with no copy at all."""
+    root = tmp_path_factory.mktemp("facts")
+    settings = Settings(index_dir=root / "index", embedding_model="hashing",
+                        articles_dir=root / "articles", feedback_path=root / "fb.jsonl")
+    folder = root / "articles"
+    write(folder, "base.md", "Base", _text(999), source="base.test", date="2025-02-01")
+    assert ingest([folder], settings).ok
+    for version, (op, n, records_first) in enumerate(steps):
+        path = folder / f"x{n}.md"
+        if op == "remove":
+            path.unlink(missing_ok=True)
+        elif op == "copy":
+            write(folder, f"x{n}.md", f"Copy {n}", _text(999), source=f"o{n}.test")
+        else:
+            write(folder, f"x{n}.md", f"T {n} v{version}", _text(n * 10 + version),
+                  source=f"s{version}.test", date=f"2025-03-{version + 1:02d}")
+        assert ingest([folder], settings, prune=True).ok
+        index, counting = _counted(settings)
+        if records_first:
+            index.records()
+        expected = _facts(_full_read(index))
+        counting.read = 0
+        assert sorted(index.record_facts()) == expected, (op, n)
+        assert counting.read <= 2  # the changed articles, never all of them
+    records_cache_path(settings).unlink()
+    index = _index(settings)
+    assert sorted(index.record_facts()) == _facts(_full_read(index))

@@ -47,6 +47,9 @@ class Recording:
     def records(self) -> Mapping[str, StoredArticle]:
         return self.inner.records()
 
+    def record_facts(self) -> list[tuple[str, str, str]]:
+        return self.inner.record_facts()
+
     def article_text(self, article_id: str) -> str | None:
         return self.inner.article_text(article_id)
 

@@ -48,6 +48,10 @@ class PassageStore(Protocol):
         """Every article record, by id."""
         ...
 
+    def record_facts(self) -> list[tuple[str, str, str]]:
+        """(id, source, date) of every article record (lighter than ``records``)."""
+        ...
+
     def article_text(self, article_id: str) -> str | None:
         """The article's full text, None when it is not stored."""
         ...

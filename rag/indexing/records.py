@@ -59,6 +59,31 @@ class RecordCache:
         except (sqlite3.Error, OSError, ValueError, TypeError):
             return None
 
+    def position(self, generation: str) -> int | None:
+        """The change-log position the copy holds when it is of ``generation``."""
+        if not generation or not self.path.is_file():
+            return None
+        try:
+            with self._open() as db:
+                state = self._state(db)
+        except (sqlite3.Error, OSError, ValueError):
+            return None
+        return state[1] if state is not None and state[0] == generation else None
+
+    def facts(self, generation: str) -> list[tuple[str, str, str]] | None:
+        """(id, source, date) of every record in the copy, decoding nothing else."""
+        source, date = (f"$[{_FIELDS.index(name) - 1}]" for name in ("source", "date"))
+        try:
+            with self._open() as db:
+                state = self._state(db)
+                if state is None or state[0] != generation:
+                    return None
+                rows = db.execute("SELECT id, json_extract(row, ?), json_extract(row, ?) "
+                                  "FROM records", (source, date)).fetchall()
+        except (sqlite3.Error, OSError):
+            return None
+        return [(str(i), str(s or ""), str(d or "")) for i, s, d in rows]
+
     def write(
         self, generation: str, seq: int, changed: Mapping[str, StoredArticle | None],
         whole: bool = False,

@@ -681,6 +681,32 @@ class ArticleIndex:
                 records[record_id] = record
         return records
 
+    def record_facts(self) -> list[tuple[str, str, str]]:
+        """(id, source, date) of every article record: what a reader's library needs.
+
+        From this machine's copy, brought to the committed change-log position by the
+        changed articles only, without decoding every record: at a million passages
+        (97k articles) ``records()`` held 430 MB while it ran and left 215 MB behind in a
+        serving process. Falls back to ``records()`` when there is no usable copy."""
+        generation, committed = self.log_position()
+        cache = RecordCache(records_cache_path(self.settings))
+        seq = cache.position(generation)
+        if seq is not None and seq <= committed:
+            if seq < committed:
+                changed: dict[str, StoredArticle | None] = {}
+                names = self.changed_articles(seq, committed)
+                for start in range(0, len(names), self._batch):
+                    batch = names[start : start + self._batch]
+                    changed.update(dict.fromkeys(batch))
+                    got = self.articles.get(ids=batch, include=["metadatas"])
+                    for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                        changed[record_id] = record_from(record_id, meta or {})
+                cache.write(generation, committed, changed)
+            facts = cache.facts(generation)
+            if facts is not None:
+                return facts
+        return [(r.id, r.source, r.date) for r in self.records().values()]
+
     @_reading
     def article_text(self, article_id: str) -> str | None:
         got = self.articles.get(ids=[article_id], include=["documents"])

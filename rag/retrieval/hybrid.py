@@ -289,11 +289,11 @@ class SearchEngine:
         cached = self._library
         if cached is not None and cached[0] == position:
             return cached[1]
-        records = self.index.records().values()
-        dates = sorted(r.date for r in records if r.date)
+        facts = self.index.record_facts()
+        dates = sorted(date for _, _, date in facts if date)
         found = Library(
-            sources=frozenset(r.source for r in records if r.source),
-            article_ids=frozenset(r.id for r in records),
+            sources=frozenset(source for _, source, _ in facts if source),
+            article_ids=frozenset(article_id for article_id, _, _ in facts),
             dates=(dates[0], dates[-1]) if dates else None,
         )
         self._library = (position, found)

@@ -376,3 +376,33 @@ def test_a_reader_frees_the_vectors_of_the_handles_it_replaces(
     finally:
         gc.enable()
     assert engine.search("residents evacuated volcano", k=2)
+
+
+def test_a_query_that_reloads_for_another_process_ingest_frees_the_old_vectors(
+    corpus: Path, hashing_settings: Settings, tmp_path: Path
+) -> None:
+    """The reload in ``nearest`` ran inside the exception handler, whose traceback held
+    the old handles: at a million passages a following reader held two HNSW copies."""
+    import gc
+    import weakref
+
+    from rag.indexing.embeddings import make_embeddings
+
+    ingest([corpus], hashing_settings)
+    embeddings = make_embeddings(hashing_settings)
+    reader = ArticleIndex(hashing_settings, embeddings)
+    vector = embeddings.embed_query("glacier melting record")
+    assert reader.nearest(vector, 3)  # its vector index is loaded now
+    extra = tmp_path / "extra"
+    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
+                  source="ice.test", date="2025-04-01")
+    done = run_rag(["ingest", str(extra), "-q"], hashing_settings)
+    assert done.returncode == 0, done.stderr
+    old = weakref.ref(reader.client._system)
+    gc.disable()
+    try:
+        found = reader.nearest(vector, 3, {"source": "ice.test"})  # reloads
+        assert old() is None
+    finally:
+        gc.enable()
+    assert [p.title for p in found] == ["Glacier"]

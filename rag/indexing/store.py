@@ -577,7 +577,7 @@ class ArticleIndex:
             except Exception as exc:
                 if not _unseen_ids(exc):
                     raise
-                last = exc
+                last = exc.with_traceback(None)  # its frames would keep these handles
         if last is not None and "Error finding id" not in str(last):
             raise last
         raise RagError(
@@ -816,6 +816,10 @@ class ArticleIndex:
                 # reload reads 1.7 GB (a reader polling during an ingest did, again and
                 # again). Answered without them; after the commit, one reload finds them.
                 return []
+            got = None
+        if got is None:
+            # Reloaded outside the handler: the exception's traceback holds the old
+            # handles, whose vectors would stay in memory beside the reloaded ones.
             got = self._query_reloaded(query)
         return [
             passage_from(pid, text, meta, vec, float(distance))

@@ -36,16 +36,21 @@ VectorLoad.start(Settings(index_dir=sys.argv[1], embedding_model="hashing")).wai
 """
 
 
-@pytest.mark.parametrize("reader", [READER, PRELOADER], ids=["engine", "preload"])
-def test_a_reader_leaves_the_vector_files_recorded_as_checked(
-    hashing_settings: Settings, tmp_path: Path, reader: str
-) -> None:
+def _ingest_many(settings: Settings, tmp_path: Path) -> None:
+    """500 articles: enough passages for Chroma to persist HNSW files."""
     rows = [{"id": f"a{i}", "title": f"Story {i}",
              "text": " ".join(f"Harbour budget vote {i} sentence {j} of the council."
                               for j in range(60))} for i in range(500)]
     corpus = tmp_path / "many.jsonl"
     corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    assert ingest([corpus], hashing_settings).ok
+    assert ingest([corpus], settings).ok
+
+
+@pytest.mark.parametrize("reader", [READER, PRELOADER], ids=["engine", "preload"])
+def test_a_reader_leaves_the_vector_files_recorded_as_checked(
+    hashing_settings: Settings, tmp_path: Path, reader: str
+) -> None:
+    _ingest_many(hashing_settings, tmp_path)
     index_dir = Path(hashing_settings.index.index_dir)
     assert list(index_dir.glob("*/index_metadata.pickle")), "no HNSW files persisted"
     # A few more: their vectors wait in Chroma's write log, which a loading reader applies.
@@ -83,12 +88,7 @@ def test_a_small_collection_rewritten_by_a_reader_does_not_void_the_check(
     at a million passages that made the next start read every vector again (63 s)."""
     import rag.indexing.health as health
 
-    rows = [{"id": f"a{i}", "title": f"Story {i}",
-             "text": " ".join(f"Harbour budget vote {i} sentence {j} of the council."
-                              for j in range(60))} for i in range(500)]
-    corpus = tmp_path / "many.jsonl"
-    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
-    assert ingest([corpus], hashing_settings).ok
+    _ingest_many(hashing_settings, tmp_path)
     index_dir = Path(hashing_settings.index.index_dir)
     changes = hashing_settings.index.collection + "__changes"
     before = {p: p.stat().st_mtime_ns for p in index_dir.glob("*/data_level0.bin")}

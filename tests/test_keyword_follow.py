@@ -220,6 +220,25 @@ def test_a_damaged_keyword_cache_is_rebuilt(
     assert len(held.passages) == 3 and len(held.articles) == 3
 
 
+def _reader_behind_an_ingest(
+    corpus: Path, settings: Settings, tmp_path: Path
+) -> tuple[ArticleIndex, list[float]]:
+    """A reader with its vectors loaded, then another process's ingest of "Glacier"."""
+    from rag.indexing.embeddings import make_embeddings
+
+    ingest([corpus], settings)
+    embeddings = make_embeddings(settings)
+    reader = ArticleIndex(settings, embeddings)
+    vector = embeddings.embed_query("glacier melting record")
+    assert reader.nearest(vector, 3)  # its vector index is loaded now
+    extra = tmp_path / "extra"
+    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
+                  source="ice.test", date="2025-04-01")
+    done = run_rag(["ingest", str(extra), "-q"], settings)
+    assert done.returncode == 0, done.stderr
+    return reader, vector
+
+
 def test_a_filtered_vector_search_right_after_another_process_ingest_finds_it(
     corpus: Path, hashing_settings: Settings, tmp_path: Path
 ) -> None:
@@ -227,19 +246,8 @@ def test_a_filtered_vector_search_right_after_another_process_ingest_finds_it(
     followed the new revision) is asked for exactly the new passages by a filter: the
     metadata names ids its vector index has never seen. It must answer from them, not
     fail with Chroma's "Error finding id" (reported as a damaged index)."""
-    from rag.indexing.embeddings import make_embeddings
-    from rag.indexing.store import ArticleIndex
 
-    ingest([corpus], hashing_settings)
-    embeddings = make_embeddings(hashing_settings)
-    reader = ArticleIndex(hashing_settings, embeddings)
-    vector = embeddings.embed_query("glacier melting record")
-    assert reader.nearest(vector, 3)  # its vector index is loaded now
-    extra = tmp_path / "extra"
-    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
-                  source="ice.test", date="2025-04-01")
-    done = run_rag(["ingest", str(extra), "-q"], hashing_settings)
-    assert done.returncode == 0, done.stderr
+    reader, vector = _reader_behind_an_ingest(corpus, hashing_settings, tmp_path)
     found = reader.nearest(vector, 3, {"source": "ice.test"})
     assert [p.title for p in found] == ["Glacier"]
     dense_only = SearchEngine(hashing_settings.model_copy(
@@ -386,18 +394,8 @@ def test_a_query_that_reloads_for_another_process_ingest_frees_the_old_vectors(
     import gc
     import weakref
 
-    from rag.indexing.embeddings import make_embeddings
 
-    ingest([corpus], hashing_settings)
-    embeddings = make_embeddings(hashing_settings)
-    reader = ArticleIndex(hashing_settings, embeddings)
-    vector = embeddings.embed_query("glacier melting record")
-    assert reader.nearest(vector, 3)  # its vector index is loaded now
-    extra = tmp_path / "extra"
-    write_article(extra, "glacier.md", "Glacier", "The glacier melting set a record.",
-                  source="ice.test", date="2025-04-01")
-    done = run_rag(["ingest", str(extra), "-q"], hashing_settings)
-    assert done.returncode == 0, done.stderr
+    reader, vector = _reader_behind_an_ingest(corpus, hashing_settings, tmp_path)
     old = weakref.ref(reader.client._system)
     gc.disable()
     try:

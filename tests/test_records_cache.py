@@ -165,16 +165,22 @@ def test_any_sequence_of_ingests_keeps_the_cache_equal_to_chroma(
     write(folder, "base.md", "Base", _text(999))
     assert ingest([folder], settings).ok
     for version, (op, n) in enumerate(steps):
-        path = folder / f"x{n}.md"
-        if op == "remove":
-            path.unlink(missing_ok=True)
-        elif op == "copy":
-            write(folder, f"x{n}.md", f"Copy {n}", _text(999), source=f"o{n}.test")
-        else:
-            write(folder, f"x{n}.md", f"T {n} v{version}", _text(n * 10 + version))
+        _change(folder, op, n, version)
         assert ingest([folder], settings, prune=True).ok
         index = _index(settings)
         assert index.records() == _full_read(index), (op, n)
+
+
+def _change(folder: Path, op: str, n: int, version: int, dated: bool = False) -> None:
+    """One step of a generated history: add, edit, remove or copy article ``x<n>``."""
+    if op == "remove":
+        (folder / f"x{n}.md").unlink(missing_ok=True)
+    elif op == "copy":
+        write(folder, f"x{n}.md", f"Copy {n}", _text(999), source=f"o{n}.test")
+    else:
+        meta = ({"source": f"s{version}.test", "date": f"2025-03-{version + 1:02d}"}
+                if dated else {})
+        write(folder, f"x{n}.md", f"T {n} v{version}", _text(n * 10 + version), **meta)
 
 
 def _record(article_id: str, title: str) -> StoredArticle:
@@ -217,14 +223,7 @@ def test_the_library_facts_follow_every_ingest_without_decoding_the_records(
     write(folder, "base.md", "Base", _text(999), source="base.test", date="2025-02-01")
     assert ingest([folder], settings).ok
     for version, (op, n, records_first) in enumerate(steps):
-        path = folder / f"x{n}.md"
-        if op == "remove":
-            path.unlink(missing_ok=True)
-        elif op == "copy":
-            write(folder, f"x{n}.md", f"Copy {n}", _text(999), source=f"o{n}.test")
-        else:
-            write(folder, f"x{n}.md", f"T {n} v{version}", _text(n * 10 + version),
-                  source=f"s{version}.test", date=f"2025-03-{version + 1:02d}")
+        _change(folder, op, n, version, dated=True)
         assert ingest([folder], settings, prune=True).ok
         index, counting = _counted(settings)
         if records_first:

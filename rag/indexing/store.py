@@ -664,14 +664,7 @@ class ArticleIndex:
             cache.write(generation, committed, records, whole=True)
             return records
         seq, records = kept
-        changed: dict[str, StoredArticle | None] = {}
-        names = self.changed_articles(seq, self._log_tail())  # uncommitted ones too
-        for start in range(0, len(names), self._batch):
-            batch = names[start : start + self._batch]
-            changed.update(dict.fromkeys(batch))
-            got = self.articles.get(ids=batch, include=["metadatas"])
-            for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                changed[record_id] = record_from(record_id, meta or {})
+        changed = self._records_of(self.changed_articles(seq, self._log_tail()))  # uncommitted too
         if changed or seq != committed:
             cache.write(generation, committed, changed)
         for record_id, record in changed.items():
@@ -680,6 +673,17 @@ class ArticleIndex:
             else:
                 records[record_id] = record
         return records
+
+    def _records_of(self, names: Sequence[str]) -> dict[str, StoredArticle | None]:
+        """These articles' records as Chroma holds them now (None: gone)."""
+        changed: dict[str, StoredArticle | None] = {}
+        for start in range(0, len(names), self._batch):
+            batch = list(names[start : start + self._batch])
+            changed.update(dict.fromkeys(batch))
+            got = self.articles.get(ids=batch, include=["metadatas"])
+            for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
+                changed[record_id] = record_from(record_id, meta or {})
+        return changed
 
     def record_facts(self) -> list[tuple[str, str, str]]:
         """(id, source, date) of every article record: what a reader's library needs.
@@ -693,14 +697,7 @@ class ArticleIndex:
         seq = cache.position(generation)
         if seq is not None and seq <= committed:
             if seq < committed:
-                changed: dict[str, StoredArticle | None] = {}
-                names = self.changed_articles(seq, committed)
-                for start in range(0, len(names), self._batch):
-                    batch = names[start : start + self._batch]
-                    changed.update(dict.fromkeys(batch))
-                    got = self.articles.get(ids=batch, include=["metadatas"])
-                    for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
-                        changed[record_id] = record_from(record_id, meta or {})
+                changed = self._records_of(self.changed_articles(seq, committed))
                 cache.write(generation, committed, changed)
             facts = cache.facts(generation)
             if facts is not None:

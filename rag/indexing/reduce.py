@@ -93,9 +93,10 @@ def reduce_locked(
 def kept_dims(settings: Settings, embeddings: PassageEmbeddings) -> int | None:
     """The dimensions the live index keeps when it was reduced (None: not, or no index)."""
     try:
-        return ArticleIndex(settings, embeddings).vector_dims_kept
+        projection = ArticleIndex(settings, embeddings).projection
     except RagError:
         return None
+    return None if projection is None else projection.dims
 
 
 def finish_reduce(settings: Settings) -> None:

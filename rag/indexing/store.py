@@ -469,11 +469,6 @@ class ArticleIndex:
         return self.projection.apply(vector)
 
     @property
-    def vector_dims_kept(self) -> int | None:
-        """The dimensions a reduced index keeps (None: the model's own vectors)."""
-        return None if self.projection is None else self.projection.dims
-
-    @property
     def vector_dims(self) -> int | None:
         """The stored vectors' dimension (None: not known yet, an empty new index)."""
         if self.projection is not None:
@@ -677,8 +672,8 @@ class ArticleIndex:
     def _records_of(self, names: Sequence[str]) -> dict[str, StoredArticle | None]:
         """These articles' records as Chroma holds them now (None: gone)."""
         changed: dict[str, StoredArticle | None] = {}
-        for start in range(0, len(names), self._batch):
-            batch = list(names[start : start + self._batch])
+        for start in range(0, len(names), self.page_size):
+            batch = list(names[start : start + self.page_size])
             changed.update(dict.fromkeys(batch))
             got = self.articles.get(ids=batch, include=["metadatas"])
             for record_id, meta in zip(got["ids"], got["metadatas"], strict=True):
@@ -716,8 +711,8 @@ class ArticleIndex:
     def put_records(self, records: Sequence[tuple[StoredArticle, str]]) -> None:
         """Records with their article texts, in as few calls as Chroma allows (each call
         has a fixed cost: one call per article was a third of ingestion's writing)."""
-        for start in range(0, len(records), self._batch):
-            batch = records[start : start + self._batch]
+        for start in range(0, len(records), self.page_size):
+            batch = records[start : start + self.page_size]
             self.articles.upsert(
                 ids=[record.id for record, _ in batch],
                 embeddings=[_RECORD_VECTOR] * len(batch),
@@ -726,18 +721,14 @@ class ArticleIndex:
             )
 
     def delete_records(self, ids: Sequence[str]) -> None:
-        for start in range(0, len(ids), self._batch):
-            self.articles.delete(ids=list(ids[start : start + self._batch]))
+        for start in range(0, len(ids), self.page_size):
+            self.articles.delete(ids=list(ids[start : start + self.page_size]))
 
     # --- passages --------------------------------------------------------------
     @property
-    def _batch(self) -> int:
-        return min(4000, int(self.client.get_max_batch_size()))
-
-    @property
     def page_size(self) -> int:
         """Rows per Chroma call when reading or writing many."""
-        return self._batch
+        return min(4000, int(self.client.get_max_batch_size()))
 
     @_reading
     def passage_ids_of(self, article_id: str) -> list[str]:
@@ -763,26 +754,25 @@ class ArticleIndex:
         metadatas: Sequence[dict[str, Any]],
         vectors: Sequence[Sequence[float]],
     ) -> None:
-        for start in range(0, len(ids), self._batch):
-            stop = start + self._batch
+        for start in range(0, len(ids), self.page_size):
+            stop = start + self.page_size
             self.passages.upsert(
                 ids=list(ids[start:stop]),
                 documents=list(texts[start:stop]),
                 metadatas=list(metadatas[start:stop]),
-                embeddings=self.to_index_space(vectors[start:stop]).tolist()
-                if self.projection is not None else [list(v) for v in vectors[start:stop]],
+                embeddings=self.to_index_space(vectors[start:stop]).tolist(),
             )
 
     def update_passage_metadata(
         self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]
     ) -> None:
-        for start in range(0, len(ids), self._batch):
-            stop = start + self._batch
+        for start in range(0, len(ids), self.page_size):
+            stop = start + self.page_size
             self.passages.update(ids=list(ids[start:stop]), metadatas=list(metadatas[start:stop]))
 
     def delete_passages(self, ids: Sequence[str]) -> None:
-        for start in range(0, len(ids), self._batch):
-            self.passages.delete(ids=list(ids[start : start + self._batch]))
+        for start in range(0, len(ids), self.page_size):
+            self.passages.delete(ids=list(ids[start : start + self.page_size]))
 
     @_reading
     def nearest(
@@ -891,7 +881,7 @@ class ArticleIndex:
         self, collection: Any, include: list[str]
     ) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
         offset = 0
-        page = self._batch
+        page = self.page_size
         while True:
             try:
                 got = collection.get(include=include, limit=page, offset=offset)

@@ -52,14 +52,14 @@ def repair_advice(index_dir: Path) -> str:
     )
 
 
-def fingerprint(index_dir: Path, collections: list[str]) -> str:
-    """Changes whenever an HNSW file of ``collections`` changes.
+def fingerprint(index_dir: Path, collections: list[str] | None = None) -> str:
+    """Changes whenever an HNSW file of ``collections`` (default: every folder) changes.
 
     Only the probed collections count: Chroma rewrites a small collection's HNSW files
     whenever a process opens it while its rows still wait in the write log (the change
     log, a reduced index's projection), which made every reader's start invalidate the
     verdict and the next start read a million vectors again (63 s)."""
-    folders = _vector_folders(index_dir, collections)
+    folders = _vector_folders(index_dir, collections) if collections else None
     parts: list[str] = []
     for folder in sorted(p for p in index_dir.iterdir() if p.is_dir()):
         if folders is not None and folder.name not in folders:

@@ -30,7 +30,13 @@ CPU time is reported beside wall time: on this shared 2-core machine wall time i
 waiting for a core. A build can be continued (``--target``, see ``grow_index``), so the
 index can be grown and measured in steps.
 
+``--chroma HOST:PORT`` measures an index a Chroma server holds (server mode, see
+docs/server-mode.md): ``--index`` is then the app's local folder (its keyword cache), every
+child runs with ``RAG_CHROMA_HOST``/``RAG_CHROMA_PORT``, and ``--chroma-pid`` adds the
+server's own resident memory (current and peak) to the figures.
+
 Usage: nice python benchmarks/scale.py --source /tmp/copy-of-rtqa-index --size 1000000
+       python benchmarks/scale.py --index /tmp/app --chroma 127.0.0.1:8000 --chroma-pid PID
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ CORPUS = Path(os.environ.get("RAG_BENCH_CORPUS") or (REPO.parent / "shared" / "b
                                                        / "realtimeqa"))
 QUESTIONS = 60
 WARM_UP = 3
+# (host, port) of a Chroma server holding the index (--chroma), else None: embedded.
+SERVER: tuple[str, int] | None = None
 
 
 def load() -> float:
@@ -69,7 +77,9 @@ def percentile(values: list[float], q: float) -> float:
 def settings_for(index_dir: Path) -> Any:
     from rag.core.settings import Settings
 
-    return Settings(index_dir=index_dir)
+    if SERVER is None:
+        return Settings(index_dir=index_dir)
+    return Settings(index_dir=index_dir, chroma_host=SERVER[0], chroma_port=SERVER[1])
 
 
 @dataclass
@@ -359,7 +369,24 @@ def disk_mb(folder: Path) -> float:
 def rag_env(index_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env["RAG_INDEX_DIR"] = str(index_dir)
+    if SERVER is not None:
+        env["RAG_CHROMA_HOST"], env["RAG_CHROMA_PORT"] = SERVER[0], str(SERVER[1])
     return env
+
+
+def server_flag() -> list[str]:
+    """The --chroma option again, for a child process."""
+    return [] if SERVER is None else ["--chroma", f"{SERVER[0]}:{SERVER[1]}"]
+
+
+def process_memory_mb(pid: int) -> dict[str, int]:
+    """Resident memory of another process (the Chroma server), now and at its peak."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = round(int(value.split()[0]) / 1024)
+    return {"server_rss_mb": fields.get("VmRSS", 0), "server_peak_rss_mb": fields.get("VmHWM", 0)}
 
 
 def cold_ask(index_dir: Path) -> dict[str, Any]:
@@ -377,20 +404,21 @@ def cold_ask(index_dir: Path) -> dict[str, Any]:
             "ok": done.returncode == 0 or done.stderr[-300:], "load": load()}
 
 
-def measure(index_dir: Path, work: Path) -> dict:
+def measure(index_dir: Path, work: Path, server_pid: int | None = None) -> dict:
     """The figures of an index built before (see the module docstring). Cold asks: the
     first and second start (an index that was never checked, e.g. one copied without
     its ``.rag-verified``, is checked in the first: every vector read, see
     rag.indexing.health), and one after the ingest of 10 articles (which leaves the
     index checked)."""
     rag = str(Path(sys.executable).parent / "rag")
-    out: dict[str, Any] = {"disk_mb": disk_mb(index_dir),
-                           "keyword_disk_mb": disk_mb(index_dir / "keyword")}
+    keyword = index_dir / ("keyword" if SERVER is None else "keyword-cache")
+    out: dict[str, Any] = {"disk_mb": disk_mb(index_dir), "keyword_disk_mb": disk_mb(keyword)}
     out["cold_ask_first"] = cold_ask(index_dir)
     out["cold_ask"] = cold_ask(index_dir)
     wanted = new_articles(work / "new")
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve", str(index_dir), "--watch", json.dumps(wanted)],
+        [sys.executable, __file__, "--serve", str(index_dir), "--watch", json.dumps(wanted),
+         *server_flag()],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert child.stdout is not None
@@ -410,6 +438,8 @@ def measure(index_dir: Path, work: Path) -> dict:
     out["rss_after_follow_mb"] = seen["rss_after_mb"]
     out["add_load"] = load()
     out["cold_ask_after_ingest"] = cold_ask(index_dir)
+    if server_pid is not None:
+        out.update(process_memory_mb(server_pid))
     return out
 
 
@@ -428,7 +458,17 @@ def main() -> None:
                         help="store vectors in this many dimensions (as `rag reduce --dims`)")
     parser.add_argument("--serve", type=Path)
     parser.add_argument("--watch", default="")
+    parser.add_argument("--chroma", metavar="HOST:PORT",
+                        help="the index is held by this Chroma server (server mode)")
+    parser.add_argument("--chroma-pid", type=int, help="the Chroma server's process id")
     args = parser.parse_args()
+    if args.chroma and not args.index and not args.serve:
+        parser.error("--chroma measures an index a server already holds: give --index, "
+                     "the app's local folder")
+    if args.chroma:
+        global SERVER
+        host, _, port = args.chroma.rpartition(":")
+        SERVER = (host, int(port))
     if args.serve:
         serve(args.serve, args.watch)
         return
@@ -444,7 +484,7 @@ def main() -> None:
         result.update(build(args.source, index_dir, args.size, args.noise, log, args.dims))
         print(json.dumps(result), file=sys.stderr, flush=True)
     if not args.no_measure:
-        result.update(measure(index_dir, args.work))
+        result.update(measure(index_dir, args.work, args.chroma_pid))
     print(json.dumps(result), flush=True)
 
 

@@ -45,6 +45,7 @@ _LEAD_IN = re.compile(
     r"still|yet|instead|likewise|in turn|by contrast|nevertheless|nonetheless),\s+",
     re.I,
 )
+_PRONOUN_OPENING = re.compile(r"^\W*(?:it|its|he|his|him|she|her|they|their|them)\b", re.I)
 _SENTENCE_CACHE_SIZE = 20_000
 # Typed questions abstain below abstain_threshold + 0.04 (their scores carry the typed
 # bonus; chosen on RealTime QA tune, docs/benchmarks.md "Answers on unseen questions").
@@ -269,6 +270,9 @@ class GroundedAnswerer(Answerer):
             context = _continuation(q_terms, best, candidates, chosen)
         if context is not None:
             chosen.append(context)
+        antecedent = _antecedent(best, candidates)
+        if antecedent is not None and antecedent not in chosen:
+            chosen.append(antecedent)
         for extra in (_voted_sentence(groups, short, best, candidates, chosen),
                       _telling_sentence(weights, candidates, shortlist, best, chosen)):
             if extra is not None and extra not in chosen:
@@ -496,6 +500,20 @@ def _continuation(
             and c.order == best.order + 1
             and c.score >= 0.5 * best.score
         ),
+        None,
+    )
+
+
+def _antecedent(best: _Sentence, candidates: list[_Sentence]) -> _Sentence | None:
+    """"It is the most endangered of the world's marine mammal species" does not say
+    what "it" is: the sentence before it in the passage usually does, and is read
+    with it. Only a personal pronoun as the sentence's first word counts ("This
+    divide ..." names its subject); nothing is taken from another passage."""
+    if not _PRONOUN_OPENING.match(best.text):
+        return None
+    return next(
+        (c for c in candidates
+         if c.passage.id == best.passage.id and c.order == best.order - 1),
         None,
     )
 

@@ -173,6 +173,11 @@ class AnswerSettings(BaseModel):
     candidates: int = Field(
         8, ge=1, le=500, description="Sentences the grounded answerer embeds and weighs."
     )
+    typed_candidates: int = Field(
+        4, ge=0, le=500,
+        description="More sentences it weighs for a question wanting a name, place, date "
+        "or number: those holding one, even with no word of the question.",
+    )
     # Both chosen on the RealTime QA tune part (evals/calibrate_abstention.py, see
     # docs/benchmarks.md "Answers on unseen questions"), within the seed suite's floors;
     # the short-answer cut 0.5 -> 0.7 with spans.MENTION_SHARE ("Voting over mentions").

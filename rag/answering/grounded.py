@@ -407,7 +407,13 @@ def _term_match(a: str, b: str) -> bool:
 
 def _matcher(unique: list[str]) -> Callable[[str], list[str]]:
     """The question terms (``unique``) a sentence term matches, worked out once per
-    distinct term: the same stems recur across a question's candidate sentences."""
+    distinct term: the same stems recur across a question's candidate sentences, and
+    across the several passes over them (weights, shortlist, scores, features)."""
+    return _shared_matcher(tuple(unique))
+
+
+@lru_cache(maxsize=16)
+def _shared_matcher(unique: tuple[str, ...]) -> Callable[[str], list[str]]:
     matches: dict[str, list[str]] = {}
 
     def matching(term: str) -> list[str]:

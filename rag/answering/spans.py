@@ -671,15 +671,26 @@ def sentence_candidates(
     ]
 
 
+@lru_cache(maxsize=4096)
+def _terms_of(text: str) -> tuple[str, ...]:
+    return tuple(content_terms(text))
+
+
+@lru_cache(maxsize=256)
+def _asked(question: str) -> frozenset[str]:
+    """The question's terms: asked of every span of every sentence read."""
+    return frozenset(content_terms(question))
+
+
 def named_in_question(question: str, candidate: Candidate | str) -> bool:
     """True when the question already names the span (half or more of its words), unless
     the span carries a number the question lacks: "October 11" tells "what day in
     October?" the day it asks for."""
     text = candidate.text if isinstance(candidate, Candidate) else candidate
-    terms = content_terms(text)
+    terms = _terms_of(text)
     if not terms:
         return True
-    asked = set(content_terms(question))
+    asked = _asked(question)
     if any(t[:1].isdigit() and t not in asked for t in terms):
         return False
     hits = sum(1 for t in terms if t in asked)

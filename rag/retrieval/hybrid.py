@@ -585,32 +585,32 @@ def _weigh_by_window(candidates: Any, window: tuple[str, str], weight: float) ->
 
 
 def _mmr(pool: list[_Candidate], k: int, lam: float) -> list[_Candidate]:
-    """Maximal marginal relevance over fused scores (rescaled to [0, 1]) and cosine."""
+    """Maximal marginal relevance over fused scores (rescaled to [0, 1]) and cosine: each
+    pick is the candidate with the best ``lam * relevance - (1 - lam) * redundancy``, its
+    redundancy the highest cosine to a candidate already picked (0 before any pick and
+    for a candidate without a vector); the first in pool order on ties."""
     if not pool:
         return []
-    top = max(c.fused for c in pool)
-    low = min(c.fused for c in pool)
-    span = (top - low) or 1.0
+    fused = np.array([c.fused for c in pool], dtype=np.float64)
+    low = fused.min()
+    relevance = (fused - low) / ((fused.max() - low) or 1.0)
+    has_vector = np.array([c.vector is not None for c in pool])
+    width = next((len(c.vector) for c in pool if c.vector is not None), 0)
+    vectors = np.zeros((len(pool), width), dtype=np.float64)
+    for row, candidate in enumerate(pool):
+        if candidate.vector is not None:
+            vectors[row] = candidate.vector
+    nearest = np.full(len(pool), -np.inf)  # the highest cosine to a pick with a vector
+    free = np.ones(len(pool), dtype=bool)
     chosen: list[_Candidate] = []
-    rest = list(pool)
-    while rest and len(chosen) < k:
-        best, best_score = None, -np.inf
-        for candidate in rest:
-            relevance = (candidate.fused - low) / span
-            redundancy = max(
-                (
-                    float(candidate.vector @ other.vector)
-                    for other in chosen
-                    if candidate.vector is not None and other.vector is not None
-                ),
-                default=0.0,
-            )
-            score = lam * relevance - (1 - lam) * redundancy
-            if score > best_score:
-                best, best_score = candidate, score
-        assert best is not None
-        chosen.append(best)
-        rest.remove(best)
+    while free.any() and len(chosen) < k:
+        redundancy = np.where(np.isfinite(nearest) & has_vector, nearest, 0.0)
+        score = np.where(free, lam * relevance - (1 - lam) * redundancy, -np.inf)
+        pick = int(np.argmax(score))
+        chosen.append(pool[pick])
+        free[pick] = False
+        if has_vector[pick]:
+            nearest = np.maximum(nearest, vectors @ vectors[pick])
     return chosen
 
 

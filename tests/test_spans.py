@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.documents import Document
 
 from rag.answering.spans import (
@@ -270,3 +272,38 @@ def test_a_place_the_question_names_is_found_under_its_codes() -> None:
     # A code written in lower case is a word, not the place: "us" is not the US.
     assert _names_missing("Who talked to Europe about the United States?",
                           [doc("They told us it was fine.", "d", "w")])
+
+
+_MONTH_FORMS = ["January", "Jan", "Jan.", "February", "Feb.", "March", "Mar", "April", "Apr.",
+                "May", "June", "Jun", "July", "Jul.", "August", "Aug", "September", "Sept.",
+                "Sep", "October", "Oct.", "November", "Nov", "December", "Dec."]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(_MONTH_FORMS), st.integers(1, 33), st.sampled_from(["", "st", "th", "nd"]),
+    st.one_of(st.none(), st.integers(1000, 2099)), st.booleans(), st.booleans(),
+    st.booleans(),
+)
+def test_plain_dates_get_the_key_dateparser_gives(  # type: ignore[no-untyped-def]
+    month, day, suffix, year, day_first, comma, lower,
+):
+    """The fast path of _date_key agrees with dateparser wherever it answers."""
+    import dateparser
+
+    from rag.answering.spans import _key, _plain_date_key
+
+    text = f"{day}{suffix} {month}" if day_first else f"{month} {day}{suffix}"
+    if year is not None:
+        text += f"{',' if comma else ''} {year}"
+    if lower:
+        text = text.lower()
+    fast = _plain_date_key(text)
+    parsed = dateparser.parse(text, languages=["en"],
+                              settings={"REQUIRE_PARTS": ["day", "month"]})
+    slow = _key(text) if parsed is None else parsed.strftime(
+        "%Y-%m-%d" if year is not None else "%m-%d")
+    if fast is not None:
+        assert fast == slow, text
+    else:  # only an impossible day is left to dateparser
+        assert parsed is None or day > 28, text

@@ -25,7 +25,8 @@ PASSAGE = Document(
 QUESTION = "Which country suffered the worst flooding this year?"
 
 
-def _weighed(answerer: GroundedAnswerer) -> list[str]:
+def _weighed(answerer: GroundedAnswerer, question: str = QUESTION) -> list[str]:
+    """The sentences ``answerer`` weighed (embedded and scored) for ``question``."""
     kept: list[list[grounded._Sentence]] = []
     real = grounded._candidates
 
@@ -36,7 +37,7 @@ def _weighed(answerer: GroundedAnswerer) -> list[str]:
 
     grounded._candidates = spy
     try:
-        answerer.choose(QUESTION, [PASSAGE])
+        answerer.choose(question, [PASSAGE])
     finally:
         grounded._candidates = real
     return [s.text for s in kept[0] if s.shortlisted]
@@ -51,21 +52,9 @@ def test_a_sentence_holding_the_asked_type_is_weighed_without_shared_words() -> 
 def test_none_added_when_turned_off_or_when_no_type_is_asked() -> None:
     off = _weighed(GroundedAnswerer(HashingEmbeddings(), candidates=1, typed_candidates=0))
     assert not any("Bangladesh" in s for s in off)
-    answerer = GroundedAnswerer(HashingEmbeddings(), candidates=1, typed_candidates=4)
-    choice_sentences = []
-    real = grounded._candidates
-
-    def spy(passages):  # type: ignore[no-untyped-def]
-        found = real(passages)
-        choice_sentences.append(found)
-        return found
-
-    grounded._candidates = spy
-    try:
-        answerer.choose("Why was the flooding this year so bad?", [PASSAGE])
-    finally:
-        grounded._candidates = real
-    assert not any("Bangladesh" in s.text and s.shortlisted for s in choice_sentences[0])
+    why = _weighed(GroundedAnswerer(HashingEmbeddings(), candidates=1, typed_candidates=4),
+                   "Why was the flooding this year so bad?")
+    assert not any("Bangladesh" in s for s in why)
 
 
 def test_typed_candidates_is_validated() -> None:

@@ -819,7 +819,7 @@ def _with_typed(
     (closest to the question's words first): "Most of the damage was in Bangladesh"
     answers "Which country suffered the worst flooding?" without sharing its words.
     4 chosen on RealTime QA tune (2, 4, 8 and 12 alike, 0.339 -> 0.361; the middle of
-    that plateau), docs/benchmarks.md "Sentences of the asked type are weighed"."""
+    that plateau), docs/benchmarks.md "Answers, this session (2026-12-08 ...)"."""
     taken = {id(s) for s in shortlist}
     rest = [i for i, c in enumerate(candidates) if c.typed_near > 0 and id(c) not in taken]
     if not count or not rest:

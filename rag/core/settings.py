@@ -116,7 +116,8 @@ class RetrievalSettings(BaseModel):
 
     # 12 chosen on RealTime QA tune (accuracy 5: 0.361, 8: 0.378, 10: 0.383, 12: 0.394,
     # 16: 0.422, 20: 0.417): the most read whose warm p50 at a million passages stays
-    # within 100 ms (12: 88-90 ms, 16: 136 ms); docs/benchmarks.md "Reading 12 passages".
+    # within 100 ms (12: 88-90 ms, 16: 136 ms); docs/benchmarks.md "Answers, this session
+    # (2026-12-08 ...)". In server mode it costs more (p50 110-149 ms at 1M).
     top_k: int = Field(12, ge=1, le=100, description="Passages given to the answerer.")
     fetch_k: int = Field(40, ge=1, le=1000, description="Candidates per retriever.")
     use_dense: bool = True

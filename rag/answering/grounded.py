@@ -237,10 +237,8 @@ class GroundedAnswerer(Answerer):
             return _Choice([])  # nobody read holds the role the question asks about
         holders = holders or {}
         shortlist = _shortlist(candidates, terms, self.candidates, weights,
-                               also={i for i, fit in holders.items() if fit >= 1.0})
-        if expected.wants_span:
-            shortlist = _with_typed(candidates, shortlist, terms, weights,
-                                    self.typed_candidates)
+                               also={i for i, fit in holders.items() if fit >= 1.0},
+                               typed=self.typed_candidates if expected.wants_span else 0)
         for sentence in shortlist:
             sentence.shortlisted = True
         self._score(question, shortlist, weights)
@@ -790,11 +788,16 @@ def _head_noun_penalty(question: str, sentence_terms: list[str]) -> float:
 def _shortlist(
     candidates: list[_Sentence], question_terms: list[str], size: int,
     weights: dict[str, float], also: set[int] = frozenset(),  # type: ignore[assignment]
+    typed: int = 0,
 ) -> list[_Sentence]:
     """Embedding every sentence of every passage is the answerer's main cost: keep the
     sentences sharing most words with the question (and their neighbours, which may
-    carry the reason or the place), earlier passages first on ties, and those at the
-    positions ``also``."""
+    carry the reason or the place), earlier passages first on ties, those at the
+    positions ``also``, and up to ``typed`` more holding a span of the asked type
+    (closest to the question's words first): "Most of the damage was in Bangladesh"
+    answers "Which country suffered the worst flooding?" without sharing its words.
+    ``typed`` 4 chosen on RealTime QA tune (2, 4, 8 and 12 alike, 0.339 -> 0.361; the
+    middle of that plateau), docs/benchmarks.md "Answers, this session (2026-12-08 ...)"."""
     if len(candidates) <= size:
         return candidates
     overlap = _overlaps(question_terms, [c.terms for c in candidates], weights)
@@ -808,27 +811,10 @@ def _shortlist(
         for j in (i, i - 1, i + 1):
             if 0 <= j < len(candidates) and candidates[j].passage is candidates[i].passage:
                 keep.add(j)
+    holding = [i for i, c in enumerate(candidates) if c.typed_near > 0 and i not in keep]
+    holding.sort(key=lambda i: (-candidates[i].typed_near - overlap[i], i))
+    keep.update(holding[:typed])
     return [candidates[i] for i in sorted(keep)]
-
-
-def _with_typed(
-    candidates: list[_Sentence], shortlist: list[_Sentence], question_terms: list[str],
-    weights: dict[str, float], count: int,
-) -> list[_Sentence]:
-    """The shortlist and up to ``count`` more sentences holding a span of the asked type
-    (closest to the question's words first): "Most of the damage was in Bangladesh"
-    answers "Which country suffered the worst flooding?" without sharing its words.
-    4 chosen on RealTime QA tune (2, 4, 8 and 12 alike, 0.339 -> 0.361; the middle of
-    that plateau), docs/benchmarks.md "Answers, this session (2026-12-08 ...)"."""
-    taken = {id(s) for s in shortlist}
-    rest = [i for i, c in enumerate(candidates) if c.typed_near > 0 and id(c) not in taken]
-    if not count or not rest:
-        return shortlist
-    overlap = _overlaps(question_terms, [candidates[i].terms for i in rest], weights)
-    ranked = sorted(zip(rest, overlap, strict=True),
-                    key=lambda pair: (-candidates[pair[0]].typed_near - pair[1], pair[0]))
-    extra = [candidates[i] for i, _ in ranked[:count]]
-    return sorted(shortlist + extra, key=lambda s: s.order)
 
 
 def _candidates(passages: Sequence[Document]) -> list[_Sentence]:
